@@ -1,0 +1,27 @@
+# The two commands of the README. Both do all the set-up on a fresh machine.
+#   make demo  -- AU extraction on a sample video, with a report
+#   make test  -- the test suite
+SHELL := /bin/bash
+SHARED ?= $(abspath ../shared)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export AUBENCH_MODELS ?= $(SHARED)/openface
+export NUMBA_CACHE_DIR ?= $(abspath .numba_cache)
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(PY) -m pytest -n 2 -q
+
+demo: install
+	$(VENV)/bin/aubench models verify
+	$(VENV)/bin/aubench run $(SHARED)/media/default.wmv -o out/default --config reference
+	$(VENV)/bin/aubench report out/default -o out/report
+
+.PHONY: install test demo

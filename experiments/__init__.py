@@ -1,0 +1,1 @@
+"""Experiment definitions (TOML presets, A/B specs) and the harness that runs them."""

@@ -1,0 +1,1 @@
+"""The workbench harness: profile, parity, A/B, gate, microbenchmarks."""

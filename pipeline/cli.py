@@ -1,0 +1,51 @@
+"""The ``aubench`` command line.
+
+Each command lives in ``pipeline/commands/<name>.py`` and provides
+``register(subparsers)``, which adds its parser and sets ``func`` (called with
+the parsed arguments; returns the exit code). Errors derived from
+:class:`pipeline.errors.AubenchError` are printed as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pipeline import __version__
+from pipeline.errors import AubenchError
+
+# Order shown in --help.
+COMMANDS = ("run", "detect", "models", "variants", "profile", "parity", "ab", "report", "gate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aubench",
+        description="OpenFace 2.2 Action Unit extraction, faithful and fast, with a benchmarking workbench.",
+    )
+    parser.add_argument("--version", action="version", version=f"aubench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"pipeline.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except AubenchError as exc:
+        print(f"aubench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"aubench {args.command}: interrupted; output written so far is kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

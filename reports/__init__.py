@@ -1,0 +1,1 @@
+"""Report rendering (HTML + Markdown with matplotlib plots) and the committed CI baseline."""

@@ -1,0 +1,62 @@
+"""Fixtures shared by the whole suite: the ../shared folder beside the checkout.
+
+Tests run on the real OpenFace models and the real media; a missing ../shared is
+an error (CI always has it), never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_dir() -> Path:
+    path = Path(os.environ.get("AUBENCH_SHARED", REPO.parent / "shared"))
+    if not (path / "openface" / "model").is_dir():
+        raise RuntimeError(
+            f"{path}: the shared folder (OpenFace models, media, C++ reference) is missing; "
+            "put it beside the checkout or set AUBENCH_SHARED"
+        )
+    return path
+
+
+SHARED = _shared_dir()
+MODELS = SHARED / "openface"
+MEDIA = SHARED / "media"
+REFERENCE = SHARED / "reference"
+TRACE = REFERENCE / "trace"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    return MODELS
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    return MEDIA
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def trace_dir() -> Path:
+    return TRACE
+
+
+@pytest.fixture(autouse=True)
+def _models_env(monkeypatch):
+    """Stages locate models through AUBENCH_MODELS, as CI sets it."""
+    monkeypatch.setenv("AUBENCH_MODELS", str(MODELS))
