@@ -26,7 +26,6 @@ import hashlib
 import http.client
 import json
 import os
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -166,8 +165,9 @@ def _list_file_references(models_dir: Path, rel: str, kind: str) -> list[tuple[s
     path = models_dir / rel
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise AubenchError(f"{path}: cannot read this OpenFace list file ({exc.strerror}); "
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise AubenchError(f"{path}: cannot read this OpenFace list file ({why}); "
                            "point at an intact OpenFace 2.2 model folder") from None
     folder = rel.rsplit("/", 1)[0]
     out = []
@@ -183,7 +183,10 @@ def _list_file_references(models_dir: Path, rel: str, kind: str) -> list[tuple[s
                 raise AubenchError(f"{path}:{number}: expected '<keyword> <path>' with a keyword among "
                                    f"{', '.join(sorted(_KEYWORDS))}, got {line.strip()!r}")
             target = tokens[1]
-        out.append((os.path.normpath(f"{folder}/{target}").replace(os.sep, "/"), target_kind))
+        ref = os.path.normpath(f"{folder}/{target}").replace(os.sep, "/")
+        if ref.startswith(("../", "/")) or ref == "..":
+            raise AubenchError(f"{path}:{number}: expected a path inside the model folder, got {target!r}")
+        out.append((ref, target_kind))
     return out
 
 
@@ -442,30 +445,27 @@ def _download_one(entry: ManifestEntry, dest: Path, base_url: str, timeout: floa
             else:  # 200: the server ignored Range (or no .part): the body is the whole file
                 mode, offset = "wb", 0
             have = offset
-            try:
-                with open(part, mode) as out:
-                    while True:
+            lost = None
+            with open(part, mode) as out:
+                while have <= entry.size:
+                    try:
                         block = resp.read(min(_CHUNK, entry.size + 1 - have))
-                        if not block:
-                            break
-                        out.write(block)
-                        hasher.update(block)
-                        have += len(block)
-                        transferred += len(block)
-                        on_bytes(have, "resumed" if resumed else "downloading")
-                        if have > entry.size:
-                            break
-                    out.flush()
-                    os.fsync(out.fileno())
-            except (http.client.HTTPException, ConnectionError, socket.timeout, TimeoutError, OSError) as exc:
-                raise DownloadError(
-                    f"{url}: connection lost after {_size_txt(part.stat().st_size if part.exists() else 0)} "
-                    f"of {_size_txt(entry.size)} ({type(exc).__name__}); the partial file {part} is kept: "
-                    "run `aubench models fetch` again to resume") from None
+                    except (http.client.HTTPException, OSError) as exc:  # reset, timeout, IncompleteRead
+                        lost = type(exc).__name__
+                        break
+                    if not block:
+                        break
+                    out.write(block)
+                    hasher.update(block)
+                    have += len(block)
+                    transferred += len(block)
+                    on_bytes(have, "resumed" if resumed else "downloading")
+                out.flush()
+                os.fsync(out.fileno())
         if have < entry.size:
-            raise DownloadError(f"{url}: the server closed the connection after {_size_txt(have)} of "
-                                f"{_size_txt(entry.size)}; the partial file {part} is kept: run "
-                                "`aubench models fetch` again to resume")
+            how = f"the connection was lost ({lost})" if lost else "the server closed the connection"
+            raise DownloadError(f"{url}: {how} after {_size_txt(have)} of {_size_txt(entry.size)}; "
+                                f"the partial file {part} is kept: run `aubench models fetch` again to resume")
 
     received = hasher.hexdigest()
     if received != entry.sha256:
