@@ -43,32 +43,40 @@ def register(sub) -> None:
 # --------------------------------------------------------------------------- fetch
 
 class _ProgressPrinter:
-    """Files done / bytes on stderr: a live line on a terminal, one line per file otherwise."""
+    """Files done / bytes on stderr: one live line on a terminal, one line per file otherwise."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
         self._last = 0.0
+        self._pending = False  # a live line without its newline
 
     def __call__(self, p: store.FetchProgress) -> None:
-        head = f"[{p.file_index}/{p.file_count}] {_mib(p.done_bytes)}/{_mib(p.total_bytes)} MiB"
         if p.status == "ok":
             return
+        head = f"[{p.file_index}/{p.file_count}] {_mib(p.done_bytes)}/{_mib(p.total_bytes)} MiB"
         if p.status == "done":
-            end = "\n"
             text = f"{head}  {p.path} ({_mib(p.file_size)} MiB) verified"
-        elif self.live and time.monotonic() - self._last > 0.2:
-            self._last = time.monotonic()
-            end = ""
+        else:
             verb = "resuming" if p.status == "resumed" else "downloading"
             text = f"{head}  {verb} {p.path} {100 * p.file_bytes // max(p.file_size, 1)}%"
-        else:
+        if not self.live:
+            if p.status == "done":
+                self.stream.write(text + "\n")
+                self.stream.flush()
             return
-        if self.live:
-            self.stream.write("\r\033[K" + text + end)
-        else:
-            self.stream.write(text + end)
-        self.stream.flush()
+        now = time.monotonic()
+        if now - self._last > 0.1 or p.file_index == p.file_count:
+            self._last = now
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+            self._pending = True
+
+    def finish(self) -> None:
+        if self._pending:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._pending = False
 
 
 def _mib(n: int) -> str:
@@ -94,7 +102,11 @@ def _fetch(args) -> int:
         return 1
     base_url = args.base_url or manifest.default_base_url
     print(f"fetching {len(manifest.entries)} files of {manifest.openface_tag} from {base_url} into {target}")
-    report = store.fetch(target, manifest, base_url=base_url, progress=_ProgressPrinter())
+    printer = _ProgressPrinter()
+    try:
+        report = store.fetch(target, manifest, base_url=base_url, progress=printer)
+    finally:
+        printer.finish()
     resumed = f", {len(report.resumed)} resumed" if report.resumed else ""
     print(f"{target}: {len(manifest.entries)} files verified ({len(report.downloaded)} downloaded{resumed}, "
           f"{len(report.already_present)} already present, {_mib(report.bytes_downloaded)} MiB transferred)")

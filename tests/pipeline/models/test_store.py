@@ -257,6 +257,24 @@ def test_fetch_starts_over_when_the_server_ignores_range(server, tmp_path, manif
     assert store.file_sha256(tmp_path / BIG) == entry.sha256 and not part.exists()
 
 
+def test_fetch_replaces_a_damaged_file_and_keeps_intact_ones(server, tmp_path, manifest):
+    subset = manifest.subset([SMALL, BIG])
+    store.fetch(tmp_path, subset, base_url=server.base_url)
+    (tmp_path / SMALL).write_bytes(b"damaged")
+    server.requests.clear()
+    report = store.fetch(tmp_path, subset, base_url=server.base_url)
+    assert report.downloaded == [SMALL] and report.already_present == [BIG]
+    assert len(server.requests) == 1 and store.verify(tmp_path, subset).ok
+
+
+def test_fetch_refuses_an_oversized_body(server, tmp_path, manifest):
+    entry = _entry(manifest, SMALL)
+    server.altered[entry.source] = (MODELS / SMALL).read_bytes() + b"x" * 100_000
+    with pytest.raises(store.ChecksumError, match=rf"{entry.size + 1} bytes\) from http"):
+        store.fetch(tmp_path, manifest.subset([SMALL]), base_url=server.base_url)
+    assert not list(tmp_path.rglob("*.dat*"))
+
+
 def test_fetch_refuses_a_file_with_a_wrong_hash(server, tmp_path, manifest, capsys):
     entry = _entry(manifest, SMALL)
     data = bytearray((MODELS / SMALL).read_bytes())
@@ -338,6 +356,17 @@ def test_fetch_without_a_server_is_one_clear_error(tmp_path, manifest):
 class _FakeTTY(io.StringIO):
     def isatty(self):
         return True
+
+
+def test_progress_is_one_live_line_on_a_terminal(server, tmp_path, manifest):
+    from pipeline.commands.models import _ProgressPrinter
+    stream = _FakeTTY()
+    printer = _ProgressPrinter(stream)
+    store.fetch(tmp_path, manifest.subset([SMALL, BIG]), base_url=server.base_url, progress=printer)
+    printer.finish()
+    text = stream.getvalue()
+    last = text.rsplit("\r\033[K", 1)[-1]
+    assert text.count("\n") == 1 and last.startswith("[2/2] 2.1/2.1 MiB") and last.endswith(f"{BIG} (2.0 MiB) verified\n")
 
 
 def test_fetch_asks_for_the_license_and_needs_yes_without_a_terminal(server, tmp_path, monkeypatch, capsys):
