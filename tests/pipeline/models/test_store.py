@@ -366,7 +366,7 @@ def test_progress_is_one_live_line_on_a_terminal(server, tmp_path, manifest):
     printer.finish()
     text = stream.getvalue()
     last = text.rsplit("\r\033[K", 1)[-1]
-    assert text.count("\n") == 1 and last.startswith("[2/2] 2.1/2.1 MiB") and last.endswith(f"{BIG} (2.0 MiB) verified\n")
+    assert text.count("\n") == 1 and last.startswith("[2/2] 2.0/2.0 MiB") and last.endswith(f"{BIG} (2.0 MiB) verified\n")
 
 
 def test_fetch_asks_for_the_license_and_needs_yes_without_a_terminal(server, tmp_path, monkeypatch, capsys):
