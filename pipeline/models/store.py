@@ -314,6 +314,7 @@ class HashCache:
         if not (self.path and self._dirty):
             return
         try:
+            self._data = {k: v for k, v in self._data.items() if os.path.exists(k)}  # forget deleted copies
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(self._data), encoding="utf-8")
@@ -432,12 +433,19 @@ def _download_one(entry: ManifestEntry, dest: Path, base_url: str, timeout: floa
                 return _download_one(entry, dest, base_url, timeout, on_bytes)
             raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}; expected the {OPENFACE_TAG} file "
                                 f"{entry.path}; check --base-url (default {DEFAULT_BASE_URL})") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise DownloadError(f"{url}: cannot connect ({reason}); check the network or --base-url, "
                                 "then run `aubench models fetch` again") from None
         with resp:
-            if offset and resp.status == 206 and _range_start(resp.headers.get("Content-Range")) == offset:
+            if resp.status == 206 and _range_start(resp.headers.get("Content-Range")) != offset:
+                if not offset:
+                    raise DownloadError(f"{url}: the server sent part of the file (HTTP 206) without being "
+                                        "asked for a range; use a server or --base-url that serves whole files")
+                resp.close()  # a range we did not ask for: start over from byte 0
+                part.unlink(missing_ok=True)
+                return _download_one(entry, dest, base_url, timeout, on_bytes)
+            if offset and resp.status == 206:
                 mode, resumed = "ab", True
                 with open(part, "rb") as f:
                     for block in iter(lambda: f.read(1 << 20), b""):
