@@ -4,6 +4,8 @@
 ``AU_predictors/`` side by side). Readers live beside it, one module per
 format; each returns typed, immutable-by-convention objects and raises
 :class:`pipeline.errors.ModelFormatError` naming the file on bad input.
+:mod:`pipeline.models.store` holds the sha256 manifest of the files aubench reads,
+their verification and the downloader behind ``aubench models fetch|use|verify``.
 """
 
 from __future__ import annotations
