@@ -1,0 +1,169 @@
+"""CCNF patch experts at work: view selection, Sigma, areas of interest, response maps.
+
+Reproduces ``Patch_experts.cpp::Patch_experts`` for the CCNF experts of OpenFace 2.2
+(``GetViewIdx``, ``Response``) and ``CCNF_patch_expert::ComputeSigmas``. The response
+arithmetic itself is the ``patch_response`` kernel (``variants/patch_response``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from pipeline.models.ccnf import CCNFScale
+
+_ALPHA_MIN = 1e-4  # neurons with alpha <= this are skipped by OpenFace
+
+
+def view_index(centers: np.ndarray, params_global: np.ndarray) -> int:
+    """Closest view centre to the head rotation (``Patch_experts::GetViewIdx``).
+
+    Squared Euclidean distance over the three Euler angles; the first minimum wins.
+    """
+    rot = np.asarray(params_global, np.float32)[1:4]
+    d = ((rot.astype(np.float64)[None, :] - centers).astype(np.float32) ** 2).sum(axis=1, dtype=np.float32)
+    return int(np.argmin(d))
+
+
+def compute_sigma(alphas: np.ndarray, betas: np.ndarray, sigma_components: np.ndarray, window: int) -> np.ndarray:
+    """``CCNF_patch_expert::ComputeSigmas`` for one expert and one window size.
+
+    ``Sigma = inv(2 * (sum(alpha) * I + sum_b beta_b * S_b))``, (w*w, w*w) float32.
+    OpenFace inverts in float32 by Cholesky; inverting in float64 and rounding agrees
+    with it to about 1e-6 relative.
+    """
+    size = window * window
+    sum_alphas = np.float32(0)
+    for a in alphas:
+        sum_alphas = np.float32(sum_alphas + a)
+    q = sum_alphas * np.eye(size, dtype=np.float32)
+    q2 = np.zeros((size, size), np.float32)
+    for b in range(len(sigma_components)):
+        q2 = q2 + np.float32(betas[b]) * sigma_components[b]
+    sigma_inv = (np.float32(2) * (q + q2)).astype(np.float64)
+    return np.linalg.inv(sigma_inv).astype(np.float32)
+
+
+@dataclass
+class SigmaCache:
+    """Explicit cache of ``Sigma`` matrices, keyed by (scale, view, window).
+
+    OpenFace keeps them inside each patch expert; here they are one stacked
+    (n_points, w*w, w*w) array per (scale, view, window), plus the stacked weight
+    matrices and alphas the ``patch_response`` kernel takes.
+    """
+
+    _sigmas: dict = field(default_factory=dict)
+    _weights: dict = field(default_factory=dict)
+
+    def sigmas(self, scale_idx: int, experts: CCNFScale, view: int, window: int) -> np.ndarray:
+        key = (scale_idx, view, window)
+        if key not in self._sigmas:
+            comps = experts.sigma_components.get(window)
+            size = window * window
+            out = np.zeros((experts.n_points, size, size), np.float32)
+            for lm, ex in enumerate(experts.experts[view]):
+                if experts.visibilities[view, lm] and not ex.empty:
+                    c = comps if comps is not None and len(comps) and len(ex.betas) else np.zeros((0, size, size), np.float32)
+                    out[lm] = compute_sigma(ex.alphas, ex.betas, c, window)
+            self._sigmas[key] = out
+        return self._sigmas[key]
+
+    def weights(self, scale_idx: int, experts: CCNFScale, view: int) -> tuple[np.ndarray, np.ndarray]:
+        """(n, k, 1+s*s) float32 weight matrices and (n, k) float64 alphas (0 for skipped neurons)."""
+        key = (scale_idx, view)
+        if key not in self._weights:
+            exs = experts.experts[view]
+            k = max(len(e.alphas) for e in exs)
+            s = exs[0].width
+            wm = np.zeros((len(exs), k, 1 + s * s), np.float32)
+            al = np.zeros((len(exs), k), np.float64)
+            for lm, ex in enumerate(exs):
+                if not ex.empty:
+                    wm[lm, :len(ex.alphas)] = ex.weight_matrix()
+                    al[lm, :len(ex.alphas)] = np.where(ex.alphas > _ALPHA_MIN, ex.alphas, 0.0)
+            self._weights[key] = (wm, al)
+        return self._weights[key]
+
+
+def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2x2 scale-rotation taking ``src`` (n,2) onto ``dst`` (n,2).
+
+    Reproduces ``RotationHelpers.h::AlignShapesWithScale`` (Kabsch with scale, no reflection).
+    """
+    src = np.asarray(src, np.float32)
+    dst = np.asarray(dst, np.float32)
+    n = len(src)
+    src_c = src - src.astype(np.float64).mean(axis=0).astype(np.float32)
+    dst_c = dst - dst.astype(np.float64).mean(axis=0).astype(np.float32)
+    s_src = np.float32(np.sqrt((src_c.astype(np.float64) ** 2).sum() / n))
+    s_dst = np.float32(np.sqrt((dst_c.astype(np.float64) ** 2).sum() / n))
+    src_c = src_c / s_src
+    dst_c = dst_c / s_dst
+    s = np.float32(s_dst / s_src)
+    u, _, vt = np.linalg.svd((src_c.T @ dst_c).astype(np.float64))
+    d = np.linalg.det(vt.T @ u.T)
+    corr = np.diag([1.0, 1.0 if d > 0 else -1.0])
+    rot = (vt.T @ corr @ u.T).astype(np.float32)
+    return (s * rot).astype(np.float32)
+
+
+def similarity_transforms(image_shape: np.ndarray, reference_shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sim_ref_to_img, sim_img_to_ref), 2x2 float32 each, as ``Patch_experts::Response`` makes them."""
+    sim_img_to_ref = align_shapes_with_scale(image_shape, reference_shape)
+    sim_ref_to_img = np.linalg.inv(sim_img_to_ref.astype(np.float64)).astype(np.float32)
+    return sim_ref_to_img, sim_img_to_ref
+
+
+def warp_matrix(point_xy, sim_ref_to_img: np.ndarray, area_size: int) -> np.ndarray:
+    """The 2x3 dst->src map centring an ``area_size`` square on ``point_xy``, in float32 arithmetic."""
+    a1 = np.float32(sim_ref_to_img[0, 0])
+    b1 = np.float32(-sim_ref_to_img[0, 1])
+    half = np.float32(area_size - 1.0) / np.float32(2)
+    x, y = np.float32(point_xy[0]), np.float32(point_xy[1])
+    # C++ evaluates a1 * (A - 1) / 2 as (a1 * (A - 1)) / 2
+    ah = (a1 * np.float32(area_size - 1.0)) / np.float32(2)
+    bh = (b1 * np.float32(area_size - 1.0)) / np.float32(2)
+    del half
+    return np.array([[a1, -b1, (x - ah) + bh], [b1, a1, (y - ah) - bh]], np.float32)
+
+
+def sample_areas(gray: np.ndarray, landmarks: np.ndarray, indices: np.ndarray, sim_ref_to_img: np.ndarray,
+                 area_size: int) -> np.ndarray:
+    """(len(indices), A, A) float32 areas of interest, ``cv2.warpAffine`` with
+    ``WARP_INVERSE_MAP | INTER_LINEAR`` and a constant 0 border (as OpenFace samples them)."""
+    out = np.empty((len(indices), area_size, area_size), np.float32)
+    for i, lm in enumerate(indices):
+        m = warp_matrix(landmarks[lm], sim_ref_to_img, area_size).astype(np.float64)
+        out[i] = cv2.warpAffine(gray, m, (area_size, area_size), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return out
+
+
+def responses(gray: np.ndarray, experts: CCNFScale, scale_idx: int, view: int, landmarks: np.ndarray,
+              sim_ref_to_img: np.ndarray, window: int, cache: SigmaCache, patch_response) -> np.ndarray:
+    """Response maps of every landmark at one scale (``Patch_experts::Response``, CCNF branch).
+
+    Parameters
+    ----------
+    gray : (H, W) float32 grey image.
+    landmarks : (n, 2) float32 current landmarks (image px).
+    sim_ref_to_img : 2x2 float32 from :func:`similarity_transforms`.
+    patch_response : the resolved ``patch_response`` kernel.
+
+    Returns
+    -------
+    (n, window, window) float32; invisible landmarks get all-zero maps.
+    """
+    n = experts.n_points
+    visible = np.flatnonzero(experts.visibilities[view] != 0)
+    size = experts.experts[view][visible[0]].width
+    area_size = window + size - 1
+    areas = sample_areas(gray, landmarks, visible, sim_ref_to_img, area_size)
+    wm, al = cache.weights(scale_idx, experts, view)
+    sig = cache.sigmas(scale_idx, experts, view, window)
+    out = np.zeros((n, window, window), np.float32)
+    out[visible] = patch_response(areas, wm[visible], al[visible], sig[visible])
+    return out

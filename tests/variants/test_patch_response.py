@@ -1,0 +1,52 @@
+"""Every patch_response variant against the C++ patch-unit trace and against the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pipeline import registry
+from pipeline.landmarks.patch_experts import SigmaCache
+from pipeline.models.ccnf import read_ccnf_scale
+
+from ..conftest import MODELS, TRACE
+
+KERNEL = registry.kernels()["patch_response"]
+AVAILABLE = [name for name, v in KERNEL.variants.items() if v.unavailable_reason() is None]
+
+
+@pytest.fixture(scope="module")
+def experts():
+    scale = read_ccnf_scale(MODELS / "model" / "patch_experts" / "ccnf_patches_0.25_general.txt")
+    cache = SigmaCache()
+    wm, al = cache.weights(0, scale, 0)
+    return wm, al, cache.sigmas(0, scale, 0, 11)
+
+
+@pytest.mark.parametrize("variant", AVAILABLE)
+def test_patch_unit_cases(experts, variant):
+    fn = KERNEL.variants[variant].load()
+    wm, al, sig = experts
+    lms = [0, 30, 48]
+    areas = np.stack([np.load(TRACE / "patch_unit" / f"lm{lm:02d}" / "area_of_interest.npy") for lm in lms])
+    expected = np.stack([np.load(TRACE / "patch_unit" / f"lm{lm:02d}" / "response.npy") for lm in lms])
+    out = fn(areas, wm[lms], al[lms], sig[lms])
+    assert out.dtype == np.float32 and out.shape == (3, 11, 11)
+    np.testing.assert_allclose(out, expected, atol=2e-6, rtol=0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), flat=st.booleans())
+def test_variants_agree_on_random_areas(experts, seed, flat):
+    rng = np.random.default_rng(seed)
+    wm, al, sig = experts
+    lms = rng.choice(68, size=3, replace=False)
+    areas = (rng.random((3, 21, 21)) * 255).astype(np.float32)
+    if flat:
+        areas[:, :, :] = 7.0  # every window has zero contrast: norm 0 is treated as 1
+    expected = KERNEL.variants["reference"].load()(areas, wm[lms], al[lms], sig[lms])
+    assert (expected >= 0).all()
+    for name in AVAILABLE:
+        KERNEL.check(expected, KERNEL.variants[name].load()(areas, wm[lms], al[lms], sig[lms]),
+                     registry.Case((), label=name))
