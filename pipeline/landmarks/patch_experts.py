@@ -88,6 +88,11 @@ class SigmaCache:
         return self._weights[key]
 
 
+def _gemm2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """float32 product accumulated in double (OpenCV's gemm for small matrices)."""
+    return (np.asarray(a, np.float64) @ np.asarray(b, np.float64)).astype(np.float32)
+
+
 def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """2x2 scale-rotation taking ``src`` (n,2) onto ``dst`` (n,2).
 
@@ -96,25 +101,41 @@ def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     src = np.asarray(src, np.float32)
     dst = np.asarray(dst, np.float32)
     n = len(src)
+    # cv::mean accumulates in double; the centring is float
     src_c = src - src.astype(np.float64).mean(axis=0).astype(np.float32)
     dst_c = dst - dst.astype(np.float64).mean(axis=0).astype(np.float32)
-    s_src = np.float32(np.sqrt((src_c.astype(np.float64) ** 2).sum() / n))
-    s_dst = np.float32(np.sqrt((dst_c.astype(np.float64) ** 2).sum() / n))
-    src_c = src_c / s_src
-    dst_c = dst_c / s_dst
+    # cv::pow(x, 2) squares in float, cv::sum adds in double
+    s_src = np.float32(np.sqrt((src_c * src_c).astype(np.float64).sum() / n))
+    s_dst = np.float32(np.sqrt((dst_c * dst_c).astype(np.float64).sum() / n))
+    # Mat / double is a convertTo with the float32-rounded factor 1/s
+    src_c = src_c * np.float32(1.0 / float(s_src))
+    dst_c = dst_c * np.float32(1.0 / float(s_dst))
     s = np.float32(s_dst / s_src)
-    u, _, vt = np.linalg.svd((src_c.T @ dst_c).astype(np.float64))
-    d = np.linalg.det(vt.T @ u.T)
-    corr = np.diag([1.0, 1.0 if d > 0 else -1.0])
-    rot = (vt.T @ corr @ u.T).astype(np.float32)
+    # AlignShapesKabsch2D: OpenCV's float32 2x2 SVD (cv2 runs the same code as the C++)
+    cov = (src_c.T.astype(np.float64) @ dst_c.astype(np.float64)).astype(np.float32)
+    _, u, vt = cv2.SVDecomp(cov)
+    d = np.linalg.det((vt.T.astype(np.float64) @ u.T.astype(np.float64)))
+    corr = np.diag([np.float32(1), np.float32(1 if d > 0 else -1)]).astype(np.float32)
+    rot = _gemm2(_gemm2(vt.T, corr), u.T)
     return (s * rot).astype(np.float32)
 
 
 def similarity_transforms(image_shape: np.ndarray, reference_shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sim_ref_to_img, sim_img_to_ref), 2x2 float32 each, as ``Patch_experts::Response`` makes them."""
     sim_img_to_ref = align_shapes_with_scale(image_shape, reference_shape)
-    sim_ref_to_img = np.linalg.inv(sim_img_to_ref.astype(np.float64)).astype(np.float32)
-    return sim_ref_to_img, sim_img_to_ref
+    return invert_2x2(sim_img_to_ref), sim_img_to_ref
+
+
+def invert_2x2(m: np.ndarray) -> np.ndarray:
+    """``cv::Matx22f::inv(DECOMP_LU)``: OpenCV's closed form in float32 (d = 1/det, entries times d).
+
+    The exact float32 rounding matters: the inverse feeds the warp of the areas of
+    interest, where OpenCV quantises coordinates to 1/32 px.
+    """
+    m = np.asarray(m, np.float32)
+    det = np.float32(m[0, 0] * m[1, 1]) - np.float32(m[0, 1] * m[1, 0])
+    d = np.float32(1) / det
+    return np.array([[m[1, 1] * d, -m[0, 1] * d], [-m[1, 0] * d, m[0, 0] * d]], np.float32)
 
 
 def warp_matrix(point_xy, sim_ref_to_img: np.ndarray, area_size: int) -> np.ndarray:

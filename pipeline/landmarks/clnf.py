@@ -1,0 +1,432 @@
+"""CLNF landmark fitting as OpenFace 2.2 does it with the CLNF general model.
+
+Reproduces ``LandmarkDetectorModel.cpp``: ``CLNF::NU_RLMS`` (regularised landmark
+mean-shift, rigid then non-rigid), ``CLNF::Fit`` (over the patch-expert scales),
+``CLNF::DetectLandmarks`` (main fit, hierarchical part models, merge and refit,
+validation) and ``LandmarkDetectorFunc.cpp::DetectLandmarksInImageMultiHypBasic``
+(the 11 rotation hypotheses of a (re)detection).
+
+Improvements on the C++ structure, not on its numbers: results are returned instead
+of written into the model; the KDE tables and CCNF Sigmas are explicit caches owned by
+:class:`CLNF`; the iteration policy (``num_optimisation_iteration``,
+``convergence_threshold``) comes from :class:`pipeline.config.LandmarkParameters`, so
+reduced-iteration and early-stopping policies are configurations, not code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.config import LandmarkParameters
+from pipeline.landmarks import patch_experts as pe
+from pipeline.landmarks import pdm as pdm_ops
+from pipeline.models.ccnf import CCNFScale, read_ccnf_scale
+from pipeline.models.clnf_model import CLNFModelFiles, read_main_model
+from pipeline.models.pdm import PDMModel, read_pdm
+from pipeline.registry import Kernels
+from pipeline.timing import NULL_TIMER, StageTimer
+from variants.mean_shift.kde import KdeCache
+
+# DetectLandmarksInImage's rotation hypotheses (Euler x, y, z in radians), in C++ order.
+ROTATION_HYPOTHESES = (
+    (0.0, 0.0, 0.0), (0.0, -0.5236, 0.0), (0.0, 0.5236, 0.0), (0.0, -0.96, 0.0), (0.0, 0.96, 0.0),
+    (0.0, 0.0, 0.5236), (0.0, 0.0, -0.5236), (0.0, -1.57, 0.0), (0.0, 1.57, 0.0),
+    (0.0, -1.22, 0.698), (0.0, 1.22, -0.698),
+)
+
+
+def part_parameters(name: str, main: LandmarkParameters) -> LandmarkParameters:
+    """Parameters of a hierarchical part model (``CLNF::Read``'s per-part settings).
+
+    Parts never refine parameters per scale, never recurse and are not validated.
+    The iteration policy (iterations, convergence threshold) follows the main model's.
+    """
+    base = dataclasses.replace(main, refine_parameters=False, refine_hierarchical=False, validate_detections=False,
+                               weight_factor=0.0)
+    if name in ("left_eye_28", "right_eye_28"):
+        return dataclasses.replace(base, window_sizes_init=(3, 5, 9), window_sizes_small=(3, 5, 9),
+                                   reg_factor=0.5, sigma=1.0)
+    if name in ("left_eye", "right_eye"):
+        return dataclasses.replace(base, window_sizes_init=(5, 3), window_sizes_small=(5, 3), reg_factor=0.1, sigma=2.0)
+    if name == "inner":
+        return dataclasses.replace(base, window_sizes_init=(9,), window_sizes_small=(9,), reg_factor=2.5, sigma=1.75,
+                                   weight_factor=2.5)
+    if name == "mouth":
+        return dataclasses.replace(base, window_sizes_init=(7, 7), window_sizes_small=(7, 7), reg_factor=1.0, sigma=2.0)
+    if name == "brow":
+        return dataclasses.replace(base, window_sizes_init=(11, 9), window_sizes_small=(11, 9), reg_factor=10.0,
+                                   sigma=3.5)
+    # OpenFace's FaceModelParameters defaults for an unnamed part (CE-CLM default model adjustments)
+    return dataclasses.replace(base, sigma=float(np.float32(1.5) * np.float32(main.sigma)),
+                               reg_factor=float(np.float32(0.9) * np.float32(main.reg_factor)))
+
+
+@dataclass(frozen=True)
+class ScaleSettings:
+    """What one scale of ``CLNF::Fit`` runs with (the ``scaleK/info.txt`` of the trace)."""
+
+    scale: int
+    window: int
+    view: int
+    sigma: float
+    reg_factor: float
+    weight_factor: float
+
+
+@dataclass
+class NURLMSResult:
+    params_global: np.ndarray  # (6,) float32
+    params_local: np.ndarray  # (m,) float32
+    updates: int
+    converged: bool
+    loglhood: float = 0.0
+    landmark_likelihoods: np.ndarray | None = None
+    trace: dict = field(default_factory=dict)
+
+
+@dataclass
+class FitResult:
+    """Result of one ``CLNF::DetectLandmarks`` (or of the multi-hypothesis detection).
+
+    Attributes
+    ----------
+    landmarks : (n, 2) float32, image px (after the part models' merge and refit).
+    params_global : (6,) float32 ``[scale, rot_x, rot_y, rot_z, t_x, t_y]``.
+    params_local : (m,) float32.
+    likelihood : float, ``model_likelihood`` of the main fit (mean log-likelihood over visible points).
+    landmark_likelihoods : (n,) float32.
+    part_landmarks : dict name -> (n_part, 2) float32 (each part's own result).
+    iterations : list of int, NU-RLMS updates per call (main, then parts), in call order.
+    fit_success : bool, ``CLNF::Fit``'s return (False when the face is too small).
+    detection_certainty : float or None (validator certainty; None without a validator).
+    detection_success : bool, certainty > validation_boundary (or fit_success without a validator).
+    """
+
+    landmarks: np.ndarray
+    params_global: np.ndarray
+    params_local: np.ndarray
+    likelihood: float
+    landmark_likelihoods: np.ndarray
+    part_landmarks: dict
+    iterations: list
+    fit_success: bool = True
+    detection_certainty: float | None = None
+    detection_success: bool = True
+    part_params: dict = field(default_factory=dict)
+    fit_landmarks: np.ndarray | None = None  # before the parts were merged
+    hypotheses: list = field(default_factory=list)  # (likelihood, certainty, success, params_global) per hypothesis
+
+
+def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """float32 product accumulated in double, as OpenCV's own gemm for small matrices."""
+    return (np.asarray(a, np.float64) @ np.asarray(b, np.float64)).astype(np.float32)
+
+
+class CLNFModel:
+    """One CLNF model: its PDM and its CCNF patch experts per scale (main or part)."""
+
+    def __init__(self, files: CLNFModelFiles):
+        self.files = files
+        self.pdm: PDMModel = read_pdm(files.pdm)
+        self.scales: list[CCNFScale] = [read_ccnf_scale(p) for p in files.ccnf_patches]
+        self.patch_scaling = [s.patch_scaling for s in self.scales]
+        self.sigmas = pe.SigmaCache()
+        self.kde = KdeCache()
+
+    @property
+    def n_points(self) -> int:
+        return self.pdm.n_points
+
+    # -- NU-RLMS ------------------------------------------------------------------------------
+    def weight_diagonal(self, scale: int, view: int, weight_factor: float) -> np.ndarray:
+        """(2n,) diagonal of ``CLNF::GetWeightMatrix``: patch confidences times the factor, or ones."""
+        n = self.n_points
+        if weight_factor > 0:
+            conf = np.array([np.float32(e.patch_confidence) for e in self.scales[scale].experts[view]], np.float32)
+            diag = np.concatenate([conf, conf]).astype(np.float32)
+            return (np.float32(weight_factor) * diag).astype(np.float32)
+        return np.ones(2 * n, np.float32)
+
+    def nu_rlms(self, params_global, params_local, responses, base_shape, sim_img_to_ref, sim_ref_to_img,
+                settings: ScaleSettings, rigid: bool, compute_lhood: bool, params: LandmarkParameters,
+                kernels: Kernels, trace: bool = False) -> NURLMSResult:
+        """One ``CLNF::NU_RLMS`` call (rigid: 6 global parameters; else all 6+m).
+
+        Each update: shape from the parameters; stop if it moved less than
+        ``convergence_threshold`` (L2 over all 2n coordinates) since the last update;
+        mean-shift of every visible landmark in its response map (the ``mean_shift``
+        kernel), rotated into the image; Tikhonov-regularised Gauss-Newton step
+        ``(J_w^T J + R) dp = J_w^T v - R p`` solved by Cholesky; parameter update and clamp.
+        """
+        pdm = self.pdm
+        n, m = pdm.n_points, pdm.n_modes
+        window = settings.window
+        visible = self.scales[settings.scale].visibilities[settings.view] != 0
+        cur_global = np.asarray(params_global, np.float32).copy()
+        cur_local = np.asarray(params_local, np.float32).copy()
+
+        if rigid:
+            reg_diag = np.zeros(6, np.float32)
+        else:
+            reg_diag = np.zeros(6 + m, np.float32)
+            reg_diag[6:] = (np.float64(np.float32(settings.reg_factor)) / pdm.eigen_values.astype(np.float64)).astype(np.float32)
+        weights = self.weight_diagonal(settings.scale, settings.view, settings.weight_factor)
+        sigma32 = np.float32(settings.sigma)
+        a = float(np.float32(-0.5 / float(sigma32 * sigma32)))
+        kde = self.kde.get(window, a)
+        half = (window - 1) // 2
+        sim_i2r_t = np.asarray(sim_img_to_ref, np.float32).T
+        sim_r2i_t = np.asarray(sim_ref_to_img, np.float32).T
+        base = np.asarray(base_shape, np.float32)
+
+        vis2 = np.concatenate([visible, visible])
+        previous = None
+        dxs = dys = None
+        updates = 0
+        converged = False
+        rec: dict[str, list] = {k: [] for k in ("dxdy", "ms_ref", "ms_img", "update", "params", "norm")}
+        for it in range(params.num_optimisation_iteration):
+            shape = pdm_ops.calc_shape_2d(pdm, cur_global, cur_local)
+            if it > 0:
+                change = float(np.sqrt(np.sum((shape.astype(np.float64) - previous) ** 2)))
+                if trace:
+                    rec["norm"].append(change)
+                if change < params.convergence_threshold:
+                    converged = True
+                    break
+            previous = shape.astype(np.float64)
+
+            # J rows are [x_0..x_{n-1}, y_0..y_{n-1}]; J_w^T = (W J)^T with W diagonal
+            if rigid:
+                jac, jac_t_w = pdm_ops.compute_rigid_jacobian(pdm, cur_global, cur_local, weights)
+            else:
+                jac, jac_t_w = pdm_ops.compute_jacobian(pdm, cur_global, cur_local, weights)
+            # small OpenCV products accumulate in double, then store float
+            offsets = _gemm(shape - base, sim_i2r_t)
+            dxs = (offsets[:, 0] + np.float32(half)).astype(np.float32)
+            dys = (offsets[:, 1] + np.float32(half)).astype(np.float32)
+            ms_ref = kernels.mean_shift(responses, dxs, dys, visible, kde)
+            ms_img = _gemm(ms_ref, sim_r2i_t)
+            ms_img[~visible] = 0
+            jac = jac.copy()
+            jac_t_w = jac_t_w.copy()
+            jac[~vis2] = 0
+            jac_t_w[:, ~vis2] = 0
+            mean_shifts = np.concatenate([ms_img[:, 0], ms_img[:, 1]]).astype(np.float32)
+            rhs = _gemm(jac_t_w, mean_shifts[:, None]).reshape(-1)
+            if not rigid:
+                rhs[6:] = rhs[6:] - (reg_diag[6:].astype(np.float64) * cur_local).astype(np.float32)
+            hessian = (np.diag(reg_diag) + jac_t_w @ jac).astype(np.float32)  # sgemm, beta = 1
+            _, delta = cv2.solve(hessian, rhs[:, None], flags=cv2.DECOMP_CHOLESKY)
+            delta = delta.reshape(-1).astype(np.float32)
+            cur_global, cur_local = pdm_ops.update_model_parameters(delta, cur_global, cur_local)
+            cur_local = pdm_ops.clamp(pdm, cur_local)
+            updates += 1
+            if trace:
+                rec["dxdy"].append(np.stack([dxs, dys], 1))
+                rec["ms_ref"].append(ms_ref)
+                rec["ms_img"].append(ms_img)
+                rec["update"].append(delta)
+                rec["params"].append(np.concatenate([cur_global, cur_local]))
+
+        result = NURLMSResult(cur_global, cur_local, updates, converged, trace=rec if trace else {})
+        if compute_lhood and dxs is not None:
+            result.landmark_likelihoods, result.loglhood = self.likelihood(responses, dxs, dys, visible, settings.sigma)
+        return result
+
+    @staticmethod
+    def likelihood(responses, dxs, dys, visible, sigma) -> tuple[np.ndarray, float]:
+        """Per-landmark KDE likelihood at the exact (dx, dy) and the mean log-likelihood (NU_RLMS's tail)."""
+        n, w, _ = responses.shape
+        lh = np.full(n, -1e8, np.float32)
+        grid = np.arange(w, dtype=np.float32)
+        sigma32 = np.float32(sigma)
+        denom = float(sigma32 * sigma32)
+        total = np.float32(0)
+        for i in np.flatnonzero(visible):
+            vx = (np.float32(dys[i]) - grid) ** 2  # rows
+            vy = (np.float32(dxs[i]) - grid) ** 2  # cols
+            k = np.exp(-0.5 * (vx[:, None] + vy[None, :]).astype(np.float64) / denom)
+            s = np.float32((responses[i].astype(np.float64) * k).sum())
+            lh[i] = s
+            total = np.float32(total + np.float32(math.log(float(s) + 1e-8)))
+        return lh, float(np.float32(total / np.float32(int(np.count_nonzero(visible)))))
+
+    # -- Fit ----------------------------------------------------------------------------------
+    def scale_settings(self, scale: int, window: int, view: int, params: LandmarkParameters) -> ScaleSettings:
+        """The per-scale sigma / reg / weight of ``CLNF::Fit`` (adapted when refine_parameters is on)."""
+        sigma, reg, weight = params.sigma, params.reg_factor, params.weight_factor
+        if params.refine_parameters:
+            scale_max = min(scale, 2)
+            lg = math.log(self.patch_scaling[scale_max] / 0.25) / math.log(2)
+            reg = float(np.float32(np.float32(params.reg_factor) - 15 * lg))
+            if reg <= 0:
+                reg = float(np.float32(0.001))
+            sigma = float(np.float32(np.float32(params.sigma) + 0.25 * lg))
+            weight = float(np.float32(np.float32(params.weight_factor) + 2 * np.float32(params.weight_factor) * lg))
+        return ScaleSettings(scale, window, view, float(np.float32(sigma)), float(np.float32(reg)),
+                             float(np.float32(weight)))
+
+    def fit(self, gray: np.ndarray, params_global, params_local, window_sizes, params: LandmarkParameters,
+            kernels: Kernels, timer: StageTimer = NULL_TIMER, stage: str = "landmarks", trace: dict | None = None):
+        """``CLNF::Fit``: for every scale with a window, responses then rigid and non-rigid NU-RLMS.
+
+        Returns (params_global, params_local, likelihood, landmark_likelihoods, fit_success, updates).
+        """
+        pdm = self.pdm
+        g = np.asarray(params_global, np.float32).copy()
+        loc = np.asarray(params_local, np.float32).copy()
+        n_scales = len(self.scales)
+        likelihood = -10.0
+        lm_lh = np.zeros(self.n_points, np.float32)
+        updates: list[int] = []
+        for scale in range(n_scales):
+            window = window_sizes[scale] if scale < len(window_sizes) else 0
+            if window == 0:
+                continue
+            experts = self.scales[scale]
+            view = pe.view_index(experts.centers, g)
+            with timer(f"{stage}.scale{scale}.response"):
+                shape = pdm_ops.calc_shape_2d(pdm, g, loc)
+                ref_global = np.array([self.patch_scaling[scale], 0, 0, 0, 0, 0], np.float32)
+                ref_shape = pdm_ops.calc_shape_2d(pdm, ref_global, loc)
+                sim_r2i, sim_i2r = pe.similarity_transforms(shape, ref_shape)
+                responses = pe.responses(gray, experts, scale, view, shape, sim_r2i, window, self.sigmas,
+                                         kernels.patch_response)
+            settings = self.scale_settings(scale, window, view, params)
+            last = scale == n_scales - 1 or (scale + 1 < len(window_sizes) and window_sizes[scale + 1] == 0) \
+                or scale + 1 >= len(window_sizes)
+            with timer(f"{stage}.scale{scale}.nu_rlms"):
+                rig = self.nu_rlms(g, loc, responses, shape, sim_i2r, sim_r2i, settings, True, False, params,
+                                   kernels, trace is not None)
+                g, loc = rig.params_global, rig.params_local  # Clamp may touch local params even when rigid
+                last = last or g[0] < 0.30
+                non = self.nu_rlms(g, loc, responses, shape, sim_i2r, sim_r2i, settings, False, last, params,
+                                   kernels, trace is not None)
+                g, loc = non.params_global, non.params_local
+            updates += [rig.updates, non.updates]
+            timer.count(f"{stage}.nu_rlms.updates", rig.updates)
+            timer.count(f"{stage}.nu_rlms.updates", non.updates)
+            timer.count(f"{stage}.nu_rlms.converged", float(rig.converged))
+            timer.count(f"{stage}.nu_rlms.converged", float(non.converged))
+            if last:
+                likelihood = non.loglhood
+                lm_lh = non.landmark_likelihoods
+            if trace is not None:
+                trace[scale] = {"settings": settings, "responses": responses, "sim_ref_to_img": sim_r2i,
+                                "sim_img_to_ref": sim_i2r, "landmarks_before": shape, "rigid": rig, "nonrigid": non}
+            if g[0] < 0.25:
+                return g, loc, likelihood, lm_lh, False, updates
+        return g, loc, likelihood, lm_lh, True, updates
+
+
+class CLNF:
+    """The CLNF landmark detector with its hierarchical part models (``LandmarkDetector::CLNF``).
+
+    Parameters
+    ----------
+    models_dir : OpenFace model folder (holding ``model/``).
+    params : :class:`pipeline.config.LandmarkParameters` (``model_location`` relative to models_dir).
+    kernels : resolved kernels (``patch_response``, ``mean_shift``).
+    """
+
+    def __init__(self, models_dir: str | Path, params: LandmarkParameters, kernels: Kernels):
+        self.params = params
+        self.kernels = kernels
+        spec = read_main_model(Path(models_dir) / params.model_location)
+        self.spec = spec
+        self.main = CLNFModel(spec.main)
+        self.parts = [(p.name, p.mapping, CLNFModel(p.files), part_parameters(p.name, params)) for p in spec.parts]
+        self.validator = None
+        if params.validate_detections and spec.validator is not None:
+            self.validator = _load_validator(spec.validator)
+
+    # -- one DetectLandmarks -------------------------------------------------------------------
+    def detect_landmarks(self, gray_f32: np.ndarray, params_global, params_local, window_sizes,
+                         timer: StageTimer = NULL_TIMER, trace: dict | None = None) -> FitResult:
+        """One ``CLNF::DetectLandmarks`` from the given parameters: fit, parts, merge/refit, validation."""
+        gray = np.asarray(gray_f32, np.float32)
+        params = self.params
+        main_trace = {} if trace is not None else None
+        g, loc, lh, lm_lh, ok, updates = self.main.fit(gray, params_global, params_local, window_sizes, params,
+                                                       self.kernels, timer, "landmarks.main", main_trace)
+        pdm = self.main.pdm
+        landmarks = pdm_ops.calc_shape_2d(pdm, g, loc)
+        fit_landmarks = landmarks.copy()
+        part_landmarks, part_params = {}, {}
+        iterations = list(updates)
+        if params.refine_hierarchical and self.parts:
+            parts_used = False
+            merged = landmarks.copy()
+            for name, mapping, model, pparams in self.parts:
+                locs = np.zeros((model.n_points, 2), np.float32)
+                for main_i, part_i in mapping:
+                    locs[part_i] = landmarks[main_i]
+                pg, pl = pdm_ops.calc_params(model.pdm, locs)
+                part_trace = {} if trace is not None else None
+                if g[0] > 0.9 * model.patch_scaling[0]:
+                    parts_used = True
+                    pg, pl, plh, _, _, pupd = model.fit(gray, pg, pl, pparams.window_sizes_init, pparams,
+                                                        self.kernels, timer, f"landmarks.{name}", part_trace)
+                    iterations += pupd
+                if trace is not None:
+                    trace[name] = part_trace
+                plm = pdm_ops.calc_shape_2d(model.pdm, pg, pl)
+                part_landmarks[name] = plm
+                part_params[name] = (pg, pl)
+            if parts_used:
+                for name, mapping, model, _ in self.parts:
+                    for main_i, part_i in mapping:
+                        merged[main_i] = part_landmarks[name][part_i]
+                with timer("landmarks.refit"):
+                    g, loc = pdm_ops.calc_params(pdm, merged)
+                    landmarks = pdm_ops.calc_shape_2d(pdm, g, loc)
+        if trace is not None:
+            trace["main"] = main_trace
+        certainty, success = None, ok
+        if params.validate_detections and ok and self.validator is not None:
+            with timer("landmarks.validator"):
+                certainty = float(self.validator.check(g[1:4], gray, landmarks))
+            success = certainty > params.validation_boundary
+        elif ok:
+            certainty = 1.0 if (params.validate_detections is False or self.validator is None) else None
+        else:
+            certainty = 0.0
+        return FitResult(landmarks, g, loc, float(lh), lm_lh, part_landmarks, iterations, ok, certainty, success,
+                         part_params, fit_landmarks)
+
+    # -- detection from a face box ----------------------------------------------------------------
+    def detect_from_box(self, gray_f32: np.ndarray, box_xywh, timer: StageTimer = NULL_TIMER,
+                        hypotheses=ROTATION_HYPOTHESES) -> FitResult:
+        """``DetectLandmarksInImageMultiHypBasic``: one full DetectLandmarks per rotation
+        hypothesis (large windows), keep the most likely (first wins ties)."""
+        best = None
+        records = []
+        m = self.main.pdm.n_modes
+        for rotation in hypotheses:
+            g0 = pdm_ops.calc_params_from_box(self.main.pdm, box_xywh, np.asarray(rotation, np.float32),
+                                              np.zeros(m, np.float32))
+            res = self.detect_landmarks(gray_f32, g0, np.zeros(m, np.float32), self.params.window_sizes_init, timer)
+            records.append((res.likelihood, res.detection_certainty, res.detection_success, res.params_global))
+            if best is None or best.likelihood < res.likelihood:
+                best = res
+        best.hypotheses = records
+        return best
+
+
+def _load_validator(path: Path):
+    """The detection validator of the validator helper (pipeline.landmarks.validator), if present."""
+    try:
+        from pipeline.landmarks import validator as validator_mod
+    except ImportError:
+        return None
+    loader = getattr(validator_mod, "load_validator", None) or getattr(validator_mod, "DetectionValidator", None)
+    if loader is None:
+        return None
+    return loader(path)
