@@ -1,0 +1,146 @@
+"""CLNF fitting against the C++ trace of default.wmv frames 1-3 (trace/clnf)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+
+import numpy as np
+import pytest
+
+from pipeline import registry
+from pipeline.config import LandmarkParameters
+from pipeline.landmarks.clnf import CLNF, ROTATION_HYPOTHESES, part_parameters
+from pipeline.timing import StageTimer
+
+from ...conftest import MODELS, TRACE
+from .test_patch_experts import default_gray_frames
+
+CLNF_TRACE = TRACE / "clnf"
+FAST = {"patch_response": "numba", "mean_shift": "numba"}
+
+
+def _info(path) -> dict[str, str]:
+    return dict(t.split("=", 1) for t in path.read_text().split() if "=" in t)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return default_gray_frames(3)
+
+
+@pytest.fixture(scope="module")
+def clnf():
+    return CLNF(MODELS, LandmarkParameters(), registry.resolve(FAST))
+
+
+def _model(clnf, name):
+    if name == "main":
+        return clnf.main, clnf.params
+    for part_name, _, model, params in clnf.parts:
+        if part_name == name:
+            return model, params
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize("scale_dir", [
+    "frame0001/detect/hyp00/main/scale0",
+    "frame0001/detect/hyp00/main/scale2",  # computes the likelihood
+    "frame0001/detect/hyp00/inner/scale0",  # weighted (weight_factor 2.5)
+    "frame0001/detect/hyp00/left_eye_28/scale1",
+    "frame0001/detect/hyp03/main/scale1",  # profile view, invisible points
+    "frame0003/track/main/scale2",  # the one early stop of the trace (rigid, 2 updates)
+])
+def test_nu_rlms_matches_trace(clnf, scale_dir):
+    d = CLNF_TRACE / scale_dir
+    model, params = _model(clnf, d.parent.name)
+    info = _info(d / "info.txt")
+    scale = int(info["scale_index"])
+    settings = model.scale_settings(scale, int(info["window_size"]), int(info["view_id"]), params)
+    assert settings.sigma == pytest.approx(float(info["sigma"]), abs=1e-6)
+    assert settings.reg_factor == pytest.approx(float(info["reg_factor"]), abs=1e-5)
+    assert settings.weight_factor == pytest.approx(float(info["weight_factor"]), abs=1e-6)
+    responses = np.load(d / "responses.npy")
+    base = np.load(d / "landmarks_before.npy")
+    start = np.load(d / "params_before.npy")[0]
+    after_rigid = np.load(d / "params_after_rigid.npy")[0]
+    for step, p in (("rigid", start), ("nonrigid", after_rigid)):
+        step_info = _info(d / step / "info.txt")
+        res = model.nu_rlms(p[:6], p[6:], responses, base, np.load(d / "sim_img_to_ref.npy"),
+                            np.load(d / "sim_ref_to_img.npy"), settings, step == "rigid",
+                            step_info["compute_lhood"] == "1", params, clnf.kernels, trace=True)
+        assert res.updates == int(step_info["updates_performed"])
+        assert res.converged == (step_info["converged_early"] == "1")
+        np.testing.assert_allclose(np.array(res.trace["ms_img"]), np.load(d / step / "iter_meanshift_img.npy"),
+                                   atol=1e-4)
+        np.testing.assert_allclose(np.array(res.trace["params"]), np.load(d / step / "iter_params_after.npy"),
+                                   atol=2e-4)
+        if step_info["compute_lhood"] == "1":
+            assert res.loglhood == pytest.approx(float(step_info["loglhood"]), abs=1e-4)
+            np.testing.assert_allclose(res.landmark_likelihoods, np.load(d / "landmark_likelihoods.npy")[0],
+                                       rtol=1e-4, atol=1e-6)
+
+
+def test_detect_landmarks_hypothesis0(clnf, frames):
+    d = CLNF_TRACE / "frame0001" / "detect" / "hyp00"
+    p0 = np.load(d / "init_params.npy")[0]
+    timer = StageTimer()
+    res = clnf.detect_landmarks(frames[0], p0[:6], p0[6:], clnf.params.window_sizes_init, timer)
+    np.testing.assert_allclose(res.fit_landmarks, np.load(d / "main" / "fit_landmarks.npy"), atol=2e-3)
+    for name in ("inner", "left_eye_28", "right_eye_28"):
+        np.testing.assert_allclose(res.part_landmarks[name], np.load(d / name / "final_landmarks.npy"), atol=3e-3)
+    np.testing.assert_allclose(res.landmarks, np.load(d / "main" / "final_landmarks.npy"), atol=2e-3)
+    assert res.likelihood == pytest.approx(0.799492478, abs=1e-4)
+    # 3 main scales x 2 calls, inner 1 x 2, eyes 2 x 2 each: all run 5 updates here
+    assert res.iterations == [5] * 16
+    assert len(timer.counters["landmarks.main.nu_rlms.updates"]) == 6
+
+
+def test_tracking_frames(clnf, frames):
+    """Frames 2 and 3 from the C++'s own start parameters (small windows, scales 1 and 2)."""
+    for f in (2, 3):
+        d = CLNF_TRACE / f"frame{f:04d}" / "track"
+        start = np.load(d / "start_params.npy")[0]
+        res = clnf.detect_landmarks(frames[f - 1], start[:6], start[6:], clnf.params.window_sizes_small)
+        np.testing.assert_allclose(res.landmarks, np.load(CLNF_TRACE / f"frame{f:04d}" / "final_landmarks_as_recorded.npy"),
+                                   atol=5e-3)
+
+
+def test_multi_hypothesis_detection(clnf, frames):
+    box = np.load(CLNF_TRACE / "frame0001" / "detect" / "mtcnn_box_xywh.npy")[0]
+    res = clnf.detect_from_box(frames[0], box)
+    rows = list(csv.DictReader((CLNF_TRACE / "frame0001" / "detect" / "hypotheses.csv").open()))
+    assert len(res.hypotheses) == len(rows) == len(ROTATION_HYPOTHESES)
+    likelihoods = np.array([h[0] for h in res.hypotheses])
+    expected = np.array([float(r["model_likelihood"]) for r in rows])
+    # good fits agree to 1e-4; failed ones amplify float differences a little more
+    np.testing.assert_allclose(likelihoods, expected, atol=2e-3)
+    assert int(np.argmax(likelihoods)) == 0
+    np.testing.assert_allclose(res.landmarks, np.load(CLNF_TRACE / "frame0001" / "detect" / "winner_landmarks.npy"),
+                               atol=2e-3)
+
+
+def test_iteration_policy_is_configuration(frames):
+    d = CLNF_TRACE / "frame0002" / "track"
+    start = np.load(d / "start_params.npy")[0]
+    reduced = CLNF(MODELS, dataclasses.replace(LandmarkParameters(), num_optimisation_iteration=2,
+                                               refine_hierarchical=False), registry.resolve(FAST))
+    res = reduced.detect_landmarks(frames[1], start[:6], start[6:], (0, 9, 7, 0))
+    assert res.iterations == [2, 2, 2, 2]
+    early = CLNF(MODELS, dataclasses.replace(LandmarkParameters(), convergence_threshold=1e6,
+                                             refine_hierarchical=False), registry.resolve(FAST))
+    timer = StageTimer()
+    res = early.detect_landmarks(frames[1], start[:6], start[6:], (0, 9, 7, 0), timer)
+    assert res.iterations == [1, 1, 1, 1]  # the first shape change already counts as converged
+    assert timer.counters["landmarks.main.nu_rlms.converged"] == [1.0] * 4
+    # both stay near the full fit on a slow frame
+    np.testing.assert_allclose(res.landmarks, np.load(d / "main" / "fit_landmarks.npy"), atol=5.0)
+
+
+def test_part_parameters():
+    main = LandmarkParameters()
+    eye = part_parameters("left_eye_28", main)
+    assert eye.window_sizes_init == (3, 5, 9) and eye.sigma == 1.0 and eye.reg_factor == 0.5
+    assert not eye.refine_parameters and not eye.refine_hierarchical and not eye.validate_detections
+    inner = part_parameters("inner", main)
+    assert inner.window_sizes_init == (9,) and inner.weight_factor == 2.5 and inner.sigma == 1.75
