@@ -1,0 +1,213 @@
+"""Landmark detection validation with OpenFace's CNN validator.
+
+Reproduces ``LandmarkDetectionValidator.cpp::DetectionValidator::Check``: pick the view
+nearest the head orientation, crop the image around the landmarks, warp the face into
+the view's reference frame with a piecewise affine warp (``PAW.cpp::PAW::Warp``),
+normalise the masked pixels (per image, then per pixel with the model's mean and std),
+run the small CNN (``CheckCNN``: conv 9x9 -> ReLU -> max-pool -> conv 7x7 -> ReLU ->
+max-pool -> FC -> ReLU -> FC, see ``CNN_utils.cpp``) and turn the arg-max of its 30
+outputs into a certainty: bin ``k`` gives ``0.5 * (1 - (-1 + (k + 0.5) * 2 / 30))``,
+i.e. 0.9833 for bin 0 down to 0.0167 for bin 29. The tracker treats
+``certainty > validation_boundary`` (0.725) as success.
+
+Images are grey, uint8 or float32 holding integer values (both give the same result);
+landmarks are (n, 2) float32 image pixels; orientation is ``[rot_x, rot_y, rot_z]`` radians.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.models.validator import PAWModel, ValidatorModel, ValidatorView, read_validator
+
+F32 = np.float32
+
+
+# ---------------------------------------------------------------------------
+# piecewise affine warp (PAW.cpp)
+# ---------------------------------------------------------------------------
+def paw_coefficients(paw: PAWModel, source_landmarks: np.ndarray) -> np.ndarray:
+    """``PAW::CalcCoeff``: (t, 6) float32 affine map of each destination triangle onto the source."""
+    src = np.asarray(source_landmarks, dtype=F32).reshape(-1, 2)
+    i, j, k = paw.triangulation[:, 0], paw.triangulation[:, 1], paw.triangulation[:, 2]
+    c1 = src[i, 0]
+    c2 = src[j, 0] - c1
+    c3 = src[k, 0] - c1
+    c4 = src[i, 1]
+    c5 = src[j, 1] - c4
+    c6 = src[k, 1] - c4
+    a, b = paw.alpha, paw.beta
+    return np.stack(
+        [
+            c1 + c2 * a[:, 0] + c3 * b[:, 0],
+            c2 * a[:, 1] + c3 * b[:, 1],
+            c2 * a[:, 2] + c3 * b[:, 2],
+            c4 + c5 * a[:, 0] + c6 * b[:, 0],
+            c5 * a[:, 1] + c6 * b[:, 1],
+            c5 * a[:, 2] + c6 * b[:, 2],
+        ],
+        axis=1,
+    ).astype(F32)
+
+
+def paw_maps(paw: PAWModel, coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``PAW::WarpRegion``: float32 (h, w) source coordinates of each destination pixel (-1 outside)."""
+    h, w = paw.pixel_mask.shape
+    xi = (np.arange(w, dtype=F32) + F32(paw.min_x))[None, :]
+    yi = (np.arange(h, dtype=F32) + F32(paw.min_y))[:, None]
+    tri = np.where(paw.pixel_mask != 0, paw.triangle_id, 0)
+    c = coefficients[tri]  # (h, w, 6)
+    map_x = (c[..., 0] + c[..., 1] * xi) + c[..., 2] * yi
+    map_y = (c[..., 3] + c[..., 4] * xi) + c[..., 5] * yi
+    outside = paw.pixel_mask == 0
+    map_x = np.where(outside, F32(-1), map_x).astype(F32)
+    map_y = np.where(outside, F32(-1), map_y).astype(F32)
+    return map_x, map_y
+
+
+def paw_warp(paw: PAWModel, image: np.ndarray, source_landmarks: np.ndarray) -> np.ndarray:
+    """``PAW::Warp``: (h, w) float32 destination image (bilinear ``cv::remap``, border 0)."""
+    map_x, map_y = paw_maps(paw, paw_coefficients(paw, source_landmarks))
+    return cv2.remap(np.asarray(image, dtype=F32), map_x, map_y, cv2.INTER_LINEAR)
+
+
+# ---------------------------------------------------------------------------
+# the CNN (CNN_utils.cpp)
+# ---------------------------------------------------------------------------
+def _convolution(maps: list[np.ndarray], weights: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
+    """``convolution_direct_blas``: valid cross-correlation of every input map, summed, plus bias."""
+    n_in, n_k, kh, kw = weights.shape
+    h, w = maps[0].shape
+    oh, ow = h - kh + 1, w - kw + 1
+    # im2col: rows = output positions (row-major), columns = (map, kx, ky) + bias column
+    cols = []
+    for m in maps:
+        win = np.lib.stride_tricks.sliding_window_view(m, (kh, kw))  # (oh, ow, kh, kw)
+        cols.append(win.transpose(0, 1, 3, 2).reshape(oh * ow, kh * kw))  # kx outer, ky inner
+    im2col = np.concatenate(cols + [np.ones((oh * ow, 1), F32)], axis=1).astype(F32)
+    w_mat = np.concatenate(
+        [weights.transpose(0, 3, 2, 1).reshape(n_in * kw * kh, n_k), bias[None, :]], axis=0
+    ).astype(F32)
+    out = (im2col @ w_mat).astype(F32)  # sgemm
+    return [np.ascontiguousarray(out[:, k].reshape(oh, ow)) for k in range(n_k)]
+
+
+def _max_pooling(maps: list[np.ndarray], stride: int = 2, kernel: int = 2) -> list[np.ndarray]:
+    """``max_pooling``: ceil-mode ("caffe style") 2x2 stride-2 max-pooling."""
+    out = []
+    for m in maps:
+        h, w = m.shape
+        # C round() (half away from zero) of the float quotient
+        out_w = int(np.floor(np.float32(w - kernel) / np.float32(stride) + 0.5)) + 1
+        out_h = int(np.floor(np.float32(h - kernel) / np.float32(stride) + 0.5)) + 1
+        pad_h, pad_w = out_h * stride + kernel - stride, out_w * stride + kernel - stride
+        padded = np.full((max(pad_h, h), max(pad_w, w)), -np.finfo(F32).max, dtype=F32)
+        padded[:h, :w] = m
+        win = np.lib.stride_tricks.sliding_window_view(padded, (kernel, kernel))[::stride, ::stride]
+        out.append(np.ascontiguousarray(win[:out_h, :out_w].max(axis=(2, 3))).astype(F32))
+    return out
+
+
+def _fully_connected(maps: list[np.ndarray], weights: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
+    """``fully_connected`` (the flattening branch): maps flattened column-major, concatenated."""
+    x = np.concatenate([np.asarray(m, F32).T.reshape(-1) for m in maps]) if len(maps) > 1 else np.asarray(maps[0], F32).reshape(-1)
+    y = (weights.T.astype(np.float64) @ x.astype(np.float64)).astype(F32) + bias
+    return [y.astype(F32)]
+
+
+def cnn_forward(view: ValidatorView, image: np.ndarray) -> np.ndarray:
+    """Run one view's CNN on its (h, w) normalised input image; returns the (30,) output."""
+    maps = [np.asarray(image, dtype=F32)]
+    for layer in view.layers:
+        if layer.kind == "convolution":
+            maps = _convolution(maps, layer.weights, layer.bias)
+        elif layer.kind == "max_pooling":
+            maps = _max_pooling(maps)
+        elif layer.kind == "fully_connected":
+            maps = _fully_connected(maps, layer.weights, layer.bias)
+        elif layer.kind == "relu":
+            maps = [np.where(m > 0, m, F32(0)).astype(F32) for m in maps]
+        elif layer.kind == "sigmoid":
+            maps = [(F32(1) / (F32(1) + np.exp(-m))).astype(F32) for m in maps]
+    return maps[0].reshape(-1)
+
+
+def certainty_from_output(output: np.ndarray) -> float:
+    """``CheckCNN``'s unquantisation of the arg-max bin, then ``Check``'s ``0.5 * (1 - dec)``."""
+    bins = float(output.size)
+    idx = int(np.argmax(output))  # first maximum, as cv::minMaxLoc
+    step = 2.0 / bins
+    dec = -1.0 + step / 2.0 + idx * step
+    return float(F32(0.5 * (1.0 - dec)))
+
+
+# ---------------------------------------------------------------------------
+# the validator
+# ---------------------------------------------------------------------------
+class DetectionValidator:
+    """OpenFace's CNN landmark detection validator (``DetectionValidator``).
+
+    Parameters
+    ----------
+    model : :class:`pipeline.models.validator.ValidatorModel` (see :func:`load_validator`).
+    """
+
+    def __init__(self, model: ValidatorModel):
+        self.model = model
+
+    def view_id(self, orientation) -> int:
+        """``GetViewId``: nearest view orientation (Euclidean distance of the Euler angles)."""
+        o = np.asarray(orientation, dtype=np.float64).reshape(3)
+        dists = [float(np.linalg.norm(o - v.orientation)) for v in self.model.views]
+        return int(np.argmin(dists))
+
+    def warp(self, view: ValidatorView, gray: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+        """Crop around the landmarks (+-3 px, clipped to the image) and PAW-warp; None when the crop is empty."""
+        lm = np.asarray(landmarks, dtype=F32).reshape(-1, 2)
+        min_x = int(F32(lm[:, 0].min()) - F32(3))  # (int) truncates toward zero
+        max_x = int(F32(lm[:, 0].max()) + F32(3))
+        min_y = int(F32(lm[:, 1].min()) - F32(3))
+        max_y = int(F32(lm[:, 1].max()) + F32(3))
+        height, width = gray.shape[:2]
+        min_x, min_y = max(min_x, 0), max(min_y, 0)
+        max_x, max_y = min(max_x, width - 1), min(max_y, height - 1)
+        if max_x - min_x <= 1 or max_y - min_y <= 1:
+            return None
+        crop = np.asarray(gray[min_y:max_y, min_x:max_x], dtype=F32)
+        local = (lm - np.array([min_x, min_y], dtype=F32)).astype(F32)
+        return paw_warp(view.paw, crop, local)
+
+    def features(self, view: ValidatorView, warped: np.ndarray) -> np.ndarray:
+        """``NormaliseWarpedToVector``: masked pixels (column-major), standardised per image then per pixel."""
+        mask_t = view.paw.pixel_mask.T != 0
+        vec = np.asarray(warped, dtype=F32).T[mask_t]
+        mean = float(np.mean(vec, dtype=np.float64))
+        std = float(np.sqrt(np.mean((vec.astype(np.float64) - mean) ** 2)))
+        vec = (vec - F32(mean)).astype(F32)
+        if std == 0:
+            std = 1.0
+        vec = (vec * F32(1.0 / std)).astype(F32)
+        return ((vec - view.mean_image) / view.std_dev).astype(F32)
+
+    def cnn_input(self, view: ValidatorView, warped: np.ndarray) -> np.ndarray:
+        """The (h, w) image the CNN sees: the normalised features put back at the mask's pixels."""
+        feats = self.features(view, warped)
+        img_t = np.zeros(warped.shape[::-1], dtype=F32)
+        img_t[view.paw.pixel_mask.T != 0] = feats
+        return np.ascontiguousarray(img_t.T)
+
+    def check(self, orientation, gray: np.ndarray, landmarks: np.ndarray) -> float:
+        """``DetectionValidator::Check``: certainty in (0, 1) that the landmarks sit on a face."""
+        view = self.model.views[self.view_id(orientation)]
+        warped = self.warp(view, gray, landmarks)
+        if warped is None:
+            return 0.0
+        return certainty_from_output(cnn_forward(view, self.cnn_input(view, warped)))
+
+
+def load_validator(path: str | Path) -> DetectionValidator:
+    """Read ``validator_cnn.txt`` and wrap it (the loader :mod:`pipeline.landmarks.clnf` looks for)."""
+    return DetectionValidator(read_validator(path))
