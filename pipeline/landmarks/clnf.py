@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from pipeline.config import LandmarkParameters
@@ -32,6 +31,7 @@ from pipeline.models.pdm import PDMModel, read_pdm
 from pipeline.registry import Kernels
 from pipeline.timing import NULL_TIMER, StageTimer
 from variants.mean_shift.kde import KdeCache
+from variants.nu_rlms.reference import nu_rlms as nu_rlms_reference
 
 # DetectLandmarksInImage's rotation hypotheses (Euler x, y, z in radians), in C++ order.
 ROTATION_HYPOTHESES = (
@@ -123,11 +123,6 @@ class FitResult:
     hypotheses: list = field(default_factory=list)  # (likelihood, certainty, success, params_global) per hypothesis
 
 
-def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """float32 product accumulated in double, as OpenCV's own gemm for small matrices."""
-    return (np.asarray(a, np.float64) @ np.asarray(b, np.float64)).astype(np.float32)
-
-
 class CLNFModel:
     """One CLNF model: its PDM and its CCNF patch experts per scale (main or part)."""
 
@@ -165,77 +160,27 @@ class CLNFModel:
         ``(J_w^T J + R) dp = J_w^T v - R p`` solved by Cholesky; parameter update and clamp.
         """
         pdm = self.pdm
-        n, m = pdm.n_points, pdm.n_modes
-        window = settings.window
+        m = pdm.n_modes
         visible = self.scales[settings.scale].visibilities[settings.view] != 0
-        cur_global = np.asarray(params_global, np.float32).copy()
-        cur_local = np.asarray(params_local, np.float32).copy()
-
         if rigid:
             reg_diag = np.zeros(6, np.float32)
         else:
             reg_diag = np.zeros(6 + m, np.float32)
-            reg_diag[6:] = (np.float64(np.float32(settings.reg_factor)) / pdm.eigen_values.astype(np.float64)).astype(np.float32)
+            reg_diag[6:] = (np.float64(np.float32(settings.reg_factor))
+                            / pdm.eigen_values.astype(np.float64)).astype(np.float32)
         weights = self.weight_diagonal(settings.scale, settings.view, settings.weight_factor)
         sigma32 = np.float32(settings.sigma)
-        a = float(np.float32(-0.5 / float(sigma32 * sigma32)))
-        kde = self.kde.get(window, a)
-        half = (window - 1) // 2
-        sim_i2r_t = np.asarray(sim_img_to_ref, np.float32).T
-        sim_r2i_t = np.asarray(sim_ref_to_img, np.float32).T
-        base = np.asarray(base_shape, np.float32)
-
-        vis2 = np.concatenate([visible, visible])
-        previous = None
-        dxs = dys = None
-        updates = 0
-        converged = False
-        rec: dict[str, list] = {k: [] for k in ("dxdy", "ms_ref", "ms_img", "update", "params", "norm")}
-        for it in range(params.num_optimisation_iteration):
-            shape = pdm_ops.calc_shape_2d(pdm, cur_global, cur_local)
-            if it > 0:
-                change = float(np.sqrt(np.sum((shape.astype(np.float64) - previous) ** 2)))
-                if trace:
-                    rec["norm"].append(change)
-                if change < params.convergence_threshold:
-                    converged = True
-                    break
-            previous = shape.astype(np.float64)
-
-            # J rows are [x_0..x_{n-1}, y_0..y_{n-1}]; J_w^T = (W J)^T with W diagonal
-            if rigid:
-                jac, jac_t_w = pdm_ops.compute_rigid_jacobian(pdm, cur_global, cur_local, weights)
-            else:
-                jac, jac_t_w = pdm_ops.compute_jacobian(pdm, cur_global, cur_local, weights)
-            # small OpenCV products accumulate in double, then store float
-            offsets = _gemm(shape - base, sim_i2r_t)
-            dxs = (offsets[:, 0] + np.float32(half)).astype(np.float32)
-            dys = (offsets[:, 1] + np.float32(half)).astype(np.float32)
-            ms_ref = kernels.mean_shift(responses, dxs, dys, visible, kde)
-            ms_img = _gemm(ms_ref, sim_r2i_t)
-            ms_img[~visible] = 0
-            jac = jac.copy()
-            jac_t_w = jac_t_w.copy()
-            jac[~vis2] = 0
-            jac_t_w[:, ~vis2] = 0
-            mean_shifts = np.concatenate([ms_img[:, 0], ms_img[:, 1]]).astype(np.float32)
-            rhs = _gemm(jac_t_w, mean_shifts[:, None]).reshape(-1)
-            if not rigid:
-                rhs[6:] = rhs[6:] - (reg_diag[6:].astype(np.float64) * cur_local).astype(np.float32)
-            hessian = (np.diag(reg_diag) + jac_t_w @ jac).astype(np.float32)  # sgemm, beta = 1
-            _, delta = cv2.solve(hessian, rhs[:, None], flags=cv2.DECOMP_CHOLESKY)
-            delta = delta.reshape(-1).astype(np.float32)
-            cur_global, cur_local = pdm_ops.update_model_parameters(delta, cur_global, cur_local)
-            cur_local = pdm_ops.clamp(pdm, cur_local)
-            updates += 1
-            if trace:
-                rec["dxdy"].append(np.stack([dxs, dys], 1))
-                rec["ms_ref"].append(ms_ref)
-                rec["ms_img"].append(ms_img)
-                rec["update"].append(delta)
-                rec["params"].append(np.concatenate([cur_global, cur_local]))
-
-        result = NURLMSResult(cur_global, cur_local, updates, converged, trace=rec if trace else {})
+        kde = self.kde.get(settings.window, float(np.float32(-0.5 / float(sigma32 * sigma32))))
+        args = (pdm, responses, base_shape, sim_img_to_ref, sim_ref_to_img, visible, weights, reg_diag, kde,
+                params_global, params_local, rigid, params.num_optimisation_iteration,
+                params.convergence_threshold, kernels.mean_shift)
+        if trace:
+            record: dict[str, list] = {k: [] for k in ("dxdy", "ms_ref", "ms_img", "update", "params", "norm")}
+            g, loc, updates, converged, dxs, dys = nu_rlms_reference(*args, record=record)
+        else:
+            record = {}
+            g, loc, updates, converged, dxs, dys = kernels.nu_rlms(*args)
+        result = NURLMSResult(g, loc, updates, converged, trace=record)
         if compute_lhood and dxs is not None:
             result.landmark_likelihoods, result.loglhood = self.likelihood(responses, dxs, dys, visible, settings.sigma)
         return result
@@ -248,15 +193,16 @@ class CLNFModel:
         grid = np.arange(w, dtype=np.float32)
         sigma32 = np.float32(sigma)
         denom = float(sigma32 * sigma32)
+        idx = np.flatnonzero(visible)
+        vx = (np.asarray(dys, np.float32)[idx, None] - grid[None, :]) ** 2  # (k, rows)
+        vy = (np.asarray(dxs, np.float32)[idx, None] - grid[None, :]) ** 2  # (k, cols)
+        kern = np.exp(-0.5 * (vx[:, :, None] + vy[:, None, :]).astype(np.float64) / denom)
+        sums = (responses[idx].astype(np.float64) * kern).sum(axis=(1, 2)).astype(np.float32)
+        lh[idx] = sums
         total = np.float32(0)
-        for i in np.flatnonzero(visible):
-            vx = (np.float32(dys[i]) - grid) ** 2  # rows
-            vy = (np.float32(dxs[i]) - grid) ** 2  # cols
-            k = np.exp(-0.5 * (vx[:, None] + vy[None, :]).astype(np.float64) / denom)
-            s = np.float32((responses[i].astype(np.float64) * k).sum())
-            lh[i] = s
-            total = np.float32(total + np.float32(math.log(float(s) + 1e-8)))
-        return lh, float(np.float32(total / np.float32(int(np.count_nonzero(visible)))))
+        for v in np.log(sums.astype(np.float64) + 1e-8).astype(np.float32):
+            total = np.float32(total + v)
+        return lh, float(np.float32(total / np.float32(len(idx))))
 
     # -- Fit ----------------------------------------------------------------------------------
     def scale_settings(self, scale: int, window: int, view: int, params: LandmarkParameters) -> ScaleSettings:

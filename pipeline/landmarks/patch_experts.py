@@ -154,12 +154,26 @@ def warp_matrix(point_xy, sim_ref_to_img: np.ndarray, area_size: int) -> np.ndar
 def sample_areas(gray: np.ndarray, landmarks: np.ndarray, indices: np.ndarray, sim_ref_to_img: np.ndarray,
                  area_size: int) -> np.ndarray:
     """(len(indices), A, A) float32 areas of interest, ``cv2.warpAffine`` with
-    ``WARP_INVERSE_MAP | INTER_LINEAR`` and a constant 0 border (as OpenFace samples them)."""
-    out = np.empty((len(indices), area_size, area_size), np.float32)
-    for i, lm in enumerate(indices):
-        m = warp_matrix(landmarks[lm], sim_ref_to_img, area_size).astype(np.float64)
-        out[i] = cv2.warpAffine(gray, m, (area_size, area_size), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    ``WARP_INVERSE_MAP | INTER_LINEAR`` and a constant 0 border (as OpenFace samples them).
+
+    The warp matrices are those of :func:`warp_matrix`, computed for all points at once
+    with the same float32 operations.
+    """
+    a1 = np.float32(sim_ref_to_img[0, 0])
+    b1 = np.float32(-sim_ref_to_img[0, 1])
+    ah = (a1 * np.float32(area_size - 1.0)) / np.float32(2)
+    bh = (b1 * np.float32(area_size - 1.0)) / np.float32(2)
+    pts = np.asarray(landmarks, np.float32)[np.asarray(indices)]
+    tx = ((pts[:, 0] - ah) + bh).astype(np.float64)
+    ty = ((pts[:, 1] - ah) - bh).astype(np.float64)
+    m = np.array([[a1, -b1, 0.0], [b1, a1, 0.0]], np.float64)
+    out = np.empty((len(pts), area_size, area_size), np.float32)
+    flags = cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR
+    size = (area_size, area_size)
+    for i in range(len(pts)):
+        m[0, 2] = tx[i]
+        m[1, 2] = ty[i]
+        cv2.warpAffine(gray, m, size, dst=out[i], flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return out
 
 
