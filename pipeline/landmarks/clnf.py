@@ -25,6 +25,7 @@ import numpy as np
 from pipeline.config import LandmarkParameters
 from pipeline.landmarks import patch_experts as pe
 from pipeline.landmarks import pdm as pdm_ops
+from pipeline.landmarks.validator import load_validator
 from pipeline.models.ccnf import CCNFScale, read_ccnf_scale
 from pipeline.models.clnf_model import CLNFModelFiles, read_main_model
 from pipeline.models.pdm import PDMModel, read_pdm
@@ -104,7 +105,7 @@ class FitResult:
     part_landmarks : dict name -> (n_part, 2) float32 (each part's own result).
     iterations : list of int, NU-RLMS updates per call (main, then parts), in call order.
     fit_success : bool, ``CLNF::Fit``'s return (False when the face is too small).
-    detection_certainty : float or None (validator certainty; None without a validator).
+    detection_certainty : float, the validator's certainty (1 or 0 = fit success when not validating).
     detection_success : bool, certainty > validation_boundary (or fit_success without a validator).
     """
 
@@ -116,7 +117,7 @@ class FitResult:
     part_landmarks: dict
     iterations: list
     fit_success: bool = True
-    detection_certainty: float | None = None
+    detection_certainty: float = 1.0
     detection_success: bool = True
     part_params: dict = field(default_factory=dict)
     fit_landmarks: np.ndarray | None = None  # before the parts were merged
@@ -291,7 +292,7 @@ class CLNF:
         self.parts = [(p.name, p.mapping, CLNFModel(p.files), part_parameters(p.name, params)) for p in spec.parts]
         self.validator = None
         if params.validate_detections and spec.validator is not None:
-            self.validator = _load_validator(spec.validator)
+            self.validator = load_validator(spec.validator)
 
     # -- one DetectLandmarks -------------------------------------------------------------------
     def detect_landmarks(self, gray_f32: np.ndarray, params_global, params_local, window_sizes,
@@ -314,7 +315,8 @@ class CLNF:
                 locs = np.zeros((model.n_points, 2), np.float32)
                 for main_i, part_i in mapping:
                     locs[part_i] = landmarks[main_i]
-                pg, pl = pdm_ops.calc_params(model.pdm, locs)
+                with timer(f"landmarks.{name}.calc_params"):
+                    pg, pl = pdm_ops.calc_params(model.pdm, locs)
                 part_trace = {} if trace is not None else None
                 if g[0] > 0.9 * model.patch_scaling[0]:
                     parts_used = True
@@ -335,15 +337,13 @@ class CLNF:
                     landmarks = pdm_ops.calc_shape_2d(pdm, g, loc)
         if trace is not None:
             trace["main"] = main_trace
-        certainty, success = None, ok
+        # CLNF::DetectLandmarks: validate when asked and the fit succeeded, else certainty = fit success
         if params.validate_detections and ok and self.validator is not None:
             with timer("landmarks.validator"):
                 certainty = float(self.validator.check(g[1:4], gray, landmarks))
             success = certainty > params.validation_boundary
-        elif ok:
-            certainty = 1.0 if (params.validate_detections is False or self.validator is None) else None
         else:
-            certainty = 0.0
+            certainty, success = (1.0 if ok else 0.0), ok
         return FitResult(landmarks, g, loc, float(lh), lm_lh, part_landmarks, iterations, ok, certainty, success,
                          part_params, fit_landmarks)
 
@@ -364,15 +364,3 @@ class CLNF:
                 best = res
         best.hypotheses = records
         return best
-
-
-def _load_validator(path: Path):
-    """The detection validator of the validator helper (pipeline.landmarks.validator), if present."""
-    try:
-        from pipeline.landmarks import validator as validator_mod
-    except ImportError:
-        return None
-    loader = getattr(validator_mod, "load_validator", None) or getattr(validator_mod, "DetectionValidator", None)
-    if loader is None:
-        return None
-    return loader(path)

@@ -116,6 +116,9 @@ def test_multi_hypothesis_detection(clnf, frames):
     # good fits agree to 1e-4; failed ones amplify float differences a little more
     np.testing.assert_allclose(likelihoods, expected, atol=2e-3)
     assert int(np.argmax(likelihoods)) == 0
+    certainties = [h[1] for h in res.hypotheses]
+    np.testing.assert_allclose(certainties, [float(r["detection_certainty"]) for r in rows], atol=1e-6)
+    assert res.detection_success and res.detection_certainty == pytest.approx(0.983333349)
     np.testing.assert_allclose(res.landmarks, np.load(CLNF_TRACE / "frame0001" / "detect" / "winner_landmarks.npy"),
                                atol=2e-3)
 
