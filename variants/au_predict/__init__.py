@@ -1,0 +1,38 @@
+"""Kernel ``au_predict``: decision values of OpenFace's linear SVR/SVM AU models for one frame.
+
+Contract: :func:`variants.au_predict.reference.au_predict` (``SVR_*_lin_regressors::Predict``,
+``SVM_*_lin::Predict``). The models are laid out once in an explicit
+:class:`variants.au_predict.bank.AUPredictorBank`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline import registry
+
+
+def _cases(rng, models_dir):
+    from pipeline.models.au_models import read_au_models
+    from variants.au_predict.bank import build_bank
+
+    for main in ("main_dynamic_svms.txt", "main_static_svms.txt"):
+        bank = build_bank(read_au_models(models_dir / "AU_predictors" / main))
+        for k in range(3):
+            features = np.concatenate([rng.random(4464) * 0.3, rng.normal(0, 10, 238)])
+            median = np.concatenate([rng.random(4464) * 0.2, rng.normal(0, 5, 238)])
+            yield registry.Case((bank, features, median), label=f"{main}#{k}")
+
+
+def _check(expected, actual, case):
+    assert actual.shape == expected.shape and actual.dtype == np.float64, (actual.shape, actual.dtype)
+    err = float(np.abs(actual - expected).max())
+    assert err <= 1e-9, f"{case.label}: max abs error {err:.3g} > 1e-9"
+
+
+registry.kernel("au_predict", summary="linear SVR/SVM AU decision values (static and person-calibrated dynamic)",
+                cases=_cases, check=_check)
+registry.variant("au_predict", "reference", "variants.au_predict.reference:au_predict",
+                 "plain NumPy, one dot product per AU as OpenFace")
+registry.variant("au_predict", "stacked", "variants.au_predict.stacked:au_predict",
+                 "all AUs in one (K, D) x (D, 2) matrix product with the means folded into the offsets")
