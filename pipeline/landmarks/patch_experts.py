@@ -71,6 +71,17 @@ class SigmaCache:
             self._sigmas[key] = out
         return self._sigmas[key]
 
+    def visible_stack(self, scale_idx: int, experts: CCNFScale, view: int, window: int):
+        """(weight matrices, alphas, sigmas) of the visible landmarks only, contiguous (cached)."""
+        key = ("visible", scale_idx, view, window)
+        if key not in self._sigmas:
+            visible = experts.visibilities[view] != 0
+            wm, al = self.weights(scale_idx, experts, view)
+            sig = self.sigmas(scale_idx, experts, view, window)
+            self._sigmas[key] = (np.ascontiguousarray(wm[visible]), np.ascontiguousarray(al[visible]),
+                                 np.ascontiguousarray(sig[visible]))
+        return self._sigmas[key]
+
     def weights(self, scale_idx: int, experts: CCNFScale, view: int) -> tuple[np.ndarray, np.ndarray]:
         """(n, k, 1+s*s) float32 weight matrices and (n, k) float64 alphas (0 for skipped neurons)."""
         key = (scale_idx, view)
@@ -197,8 +208,7 @@ def responses(gray: np.ndarray, experts: CCNFScale, scale_idx: int, view: int, l
     size = experts.experts[view][visible[0]].width
     area_size = window + size - 1
     areas = sample_areas(gray, landmarks, visible, sim_ref_to_img, area_size)
-    wm, al = cache.weights(scale_idx, experts, view)
-    sig = cache.sigmas(scale_idx, experts, view, window)
+    wm, al, sig = cache.visible_stack(scale_idx, experts, view, window)
     out = np.zeros((n, window, window), np.float32)
-    out[visible] = patch_response(areas, wm[visible], al[visible], sig[visible])
+    out[visible] = patch_response(areas, wm, al, sig)
     return out
