@@ -1,0 +1,117 @@
+"""Statistics for speed claims: robust summaries, bootstrap intervals, verdicts.
+
+A change is called faster or slower only when it is *significant* (the
+bootstrap confidence interval of the median ratio excludes 1) **and** larger
+than a minimum effect (asv's ``step_detect`` and pyperf's ``compare`` both
+refuse to call small or noisy differences). The bootstrap uses a fixed seed so
+a report is reproducible from its result files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_MIN_EFFECT = 0.05
+DEFAULT_CONFIDENCE = 0.95
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    """median, mean, p5, p95, min, max, n of a sample (NaN-free; empty gives n=0 only)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return {"n": 0}
+    return {
+        "n": int(x.size), "median": float(np.median(x)), "mean": float(x.mean()),
+        "p5": float(np.percentile(x, 5)), "p95": float(np.percentile(x, 95)),
+        "min": float(x.min()), "max": float(x.max()),
+    }
+
+
+def bootstrap_ci(values: Sequence[float], statistic: Callable[[np.ndarray], float] = np.median,
+                 confidence: float = DEFAULT_CONFIDENCE, resamples: int = 4000,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile-bootstrap confidence interval of ``statistic`` over ``values``.
+
+    With one value the interval is that value (no evidence of spread, and the
+    verdict logic then cannot call anything significant unless it is exactly
+    beyond the effect threshold, which :func:`verdict` refuses for n < 3).
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        raise ValueError("bootstrap_ci needs at least one finite value")
+    if x.size == 1:
+        return float(x[0]), float(x[0])
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, x.size, size=(resamples, x.size))
+    stats = np.apply_along_axis(statistic, 1, x[idx]) if statistic is not np.median else np.median(x[idx], axis=1)
+    alpha = (1.0 - confidence) / 2.0
+    return float(np.quantile(stats, alpha)), float(np.quantile(stats, 1.0 - alpha))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """B against A: ``ratio`` = time(B) / time(A) (below 1: B is faster)."""
+
+    ratio: float
+    ci_low: float
+    ci_high: float
+    n: int
+    significant: bool
+    verdict: str          # "faster", "slower" or "no change"
+    min_effect: float
+    confidence: float
+
+    def as_dict(self) -> dict[str, float | int | str | bool]:
+        return dict(self.__dict__)
+
+    def describe(self) -> str:
+        speed = 1.0 / self.ratio if self.ratio > 0 else float("inf")
+        why = "" if self.verdict != "no change" else (
+            " (not significant)" if not self.significant else f" (within the minimum effect of {self.min_effect:.0%})")
+        return (f"B/A time ratio {self.ratio:.3f} [{self.ci_low:.3f}, {self.ci_high:.3f}] "
+                f"({self.confidence:.0%} CI, n={self.n}), B is {speed:.2f}x A's speed: {self.verdict}{why}")
+
+
+def verdict(ratio: float, ci: tuple[float, float], n: int, min_effect: float = DEFAULT_MIN_EFFECT) -> tuple[bool, str]:
+    """(significant, verdict) for a median time ratio and its interval."""
+    low, high = ci
+    significant = n >= 3 and (high < 1.0 or low > 1.0)
+    if significant and high < 1.0 and ratio <= 1.0 - min_effect:
+        return True, "faster"
+    if significant and low > 1.0 and ratio >= 1.0 + min_effect:
+        return True, "slower"
+    return significant, "no change"
+
+
+def compare_ratios(ratios: Sequence[float], min_effect: float = DEFAULT_MIN_EFFECT,
+                   confidence: float = DEFAULT_CONFIDENCE, seed: int = 0) -> Comparison:
+    """Median of per-pair time ratios B/A with its bootstrap interval and verdict.
+
+    The median of ratios of interleaved pairs cancels slow drifts of the machine
+    (each pair shares its moment); the log is not needed for the median.
+    """
+    r = np.asarray(ratios, dtype=float)
+    r = r[np.isfinite(r) & (r > 0)]
+    if r.size == 0:
+        raise ValueError("no valid ratios to compare")
+    med = float(np.median(r))
+    ci = bootstrap_ci(r, confidence=confidence, seed=seed)
+    significant, word = verdict(med, ci, int(r.size), min_effect)
+    return Comparison(med, ci[0], ci[1], int(r.size), significant, word, min_effect, confidence)
+
+
+def pearson_r(a: Sequence[float], b: Sequence[float]) -> float:
+    """Pearson correlation; 1.0 for two identical constant series, NaN when only one is constant."""
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    if x.size < 2:
+        return float("nan")
+    sx, sy = x.std(), y.std()
+    if sx == 0 or sy == 0:
+        return 1.0 if (sx == 0 and sy == 0 and np.array_equal(x, y)) else float("nan")
+    return float(np.mean((x - x.mean()) * (y - y.mean())) / (sx * sy))

@@ -1,0 +1,250 @@
+"""Running the pipeline as a measured workload, through its public entry point.
+
+Every harness command runs the pipeline the same way a user does:
+``pipeline.extract.run(input, out_dir, config, timer=..., ...)`` (what ``aubench
+run`` calls), with a :class:`HarnessTimer` that the stages fill through their
+``timer`` argument. The harness adds the wall time of every frame (from one
+``timer.next_frame()`` to the next, so decoding and writing count too), the
+first frame apart (model loading, JIT compilation), and peak memory.
+
+Fault injection, for testing that the gate catches what it should (nothing
+else reads these): ``AUBENCH_INJECT_SLEEP_MS=<ms>`` makes every frame that much
+slower (a sleep inside the frame); ``AUBENCH_INJECT_AU_OFFSET=<x>`` adds ``x`` to
+every ``AUxx_r`` value of the CSV a run wrote (a parity drop).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments.harness.stats import summary
+from pipeline import config as config_mod
+from pipeline.errors import AubenchError, InputError
+from pipeline.timing import StageTimer
+
+INJECT_SLEEP_ENV = "AUBENCH_INJECT_SLEEP_MS"
+INJECT_AU_OFFSET_ENV = "AUBENCH_INJECT_AU_OFFSET"
+# The entry point's keyword for each harness option, in order of preference.
+_FRAMES_KEYWORDS = ("frames", "max_frames", "n_frames", "limit_frames")
+_LANDMARKS_KEYWORDS = ("landmarks_from",)
+_PROGRESS_KEYWORDS = ("progress",)
+
+
+class HarnessTimer(StageTimer):
+    """A StageTimer that also records each frame's wall time (ms) between ``next_frame`` calls."""
+
+    def __init__(self, inject_sleep_ms: float = 0.0) -> None:
+        super().__init__()
+        self.frame_ms: list[float] = []
+        self.inject_sleep_ms = inject_sleep_ms
+        self._mark = time.perf_counter()
+
+    def start(self) -> None:
+        self._mark = time.perf_counter()
+
+    def next_frame(self) -> None:
+        if self.inject_sleep_ms > 0:
+            with self("injected_sleep"):
+                time.sleep(self.inject_sleep_ms / 1000.0)
+        super().next_frame()
+        now = time.perf_counter()
+        self.frame_ms.append((now - self._mark) * 1000.0)
+        self._mark = now
+
+
+@dataclass
+class Workload:
+    """What to run: an input, a configuration, optionally a frame limit and a landmarks CSV."""
+
+    input: Path
+    config: config_mod.Config
+    frames: int | None = None
+    landmarks_from: Path | None = None
+    reference: Path | None = None  # the C++ CSV to check parity against (None: the shared one, if any)
+
+    def describe(self) -> dict[str, Any]:
+        return {"input": str(self.input), "frames": self.frames,
+                "landmarks_from": str(self.landmarks_from) if self.landmarks_from else None}
+
+
+@dataclass
+class RunOutcome:
+    """One measured run: the CSV it wrote and its timings."""
+
+    csv: Path
+    out_dir: Path
+    wall_s: float
+    timer: HarnessTimer
+    peak_rss_mb: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> int:
+        return len(self.timer.frame_ms)
+
+
+def entry_point():
+    """``pipeline.extract.run``; a clear error while the run loop does not exist yet."""
+    try:
+        from pipeline import extract
+    except ImportError as exc:
+        raise AubenchError(f"the pipeline's run loop (pipeline.extract) cannot be imported ({exc}); "
+                           "the harness runs the pipeline through it: finish or fix pipeline/extract.py") from None
+    fn = getattr(extract, "run", None)
+    if fn is None:
+        raise AubenchError("pipeline.extract has no run(input, out_dir, config, timer=...) function; "
+                           "the harness needs that entry point")
+    return fn
+
+
+def _keyword(params: Any, names: tuple[str, ...]) -> str | None:
+    return next((n for n in names if n in params), None)
+
+
+def run(workload: Workload, out_dir: str | Path, progress: bool | None = None,
+        inject_sleep_ms: float | None = None) -> RunOutcome:
+    """Run the pipeline once on ``workload``, writing into ``out_dir``; return its timings."""
+    if not workload.input.exists():
+        raise InputError(f"{workload.input}: no such file or folder; give a video, an image or a folder of images")
+    if workload.landmarks_from is not None and not Path(workload.landmarks_from).is_file():
+        raise InputError(f"{workload.landmarks_from}: no such CSV for --landmarks-from; give an OpenFace CSV")
+    fn = entry_point()
+    params = inspect.signature(fn).parameters
+    kwargs: dict[str, Any] = {}
+    if workload.frames is not None:
+        key = _keyword(params, _FRAMES_KEYWORDS)
+        if key is None:
+            raise AubenchError("pipeline.extract.run takes no frame limit (expected a `frames` or `max_frames` "
+                               "keyword); run without --frames")
+        kwargs[key] = workload.frames
+    if workload.landmarks_from is not None:
+        key = _keyword(params, _LANDMARKS_KEYWORDS)
+        if key is None:
+            raise AubenchError("pipeline.extract.run takes no landmarks_from keyword; run without --landmarks-from")
+        kwargs[key] = Path(workload.landmarks_from)
+    key = _keyword(params, _PROGRESS_KEYWORDS)
+    if key is not None and progress is not None:
+        kwargs[key] = progress
+    if inject_sleep_ms is None:
+        inject_sleep_ms = float(os.environ.get(INJECT_SLEEP_ENV, "0") or 0)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timer = HarnessTimer(inject_sleep_ms)
+    start = time.perf_counter()
+    timer.start()
+    returned = fn(Path(workload.input), out_dir, workload.config, timer=timer, **kwargs)
+    wall = time.perf_counter() - start
+    csv = _find_csv(out_dir, Path(workload.input), returned)
+    offset = float(os.environ.get(INJECT_AU_OFFSET_ENV, "0") or 0)
+    if offset:
+        _offset_au_columns(csv, offset)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024.0 if sys.platform != "darwin" else 1024.0 ** 2)
+    return RunOutcome(csv=csv, out_dir=out_dir, wall_s=wall, timer=timer, peak_rss_mb=rss)
+
+
+def _find_csv(out_dir: Path, src: Path, returned: Any) -> Path:
+    for candidate in (returned, getattr(returned, "csv", None), getattr(returned, "csv_path", None)):
+        if isinstance(candidate, (str, Path)) and str(candidate).endswith(".csv") and Path(candidate).is_file():
+            return Path(candidate)
+    expected = out_dir / f"{src.stem}.csv"
+    if expected.is_file():
+        return expected
+    found = sorted(out_dir.glob("*.csv"))
+    if len(found) == 1:
+        return found[0]
+    raise AubenchError(f"{out_dir}: the pipeline wrote no {expected.name}; expected OUTDIR/<input stem>.csv")
+
+
+def _offset_au_columns(csv: Path, offset: float) -> None:
+    """Fault injection: add ``offset`` to every AU intensity value of a written CSV."""
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    names = [h.strip() for h in lines[0].split(",")]
+    cols = [i for i, n in enumerate(names) if n.startswith("AU") and n.endswith("_r")]
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        for i in cols:
+            cells[i] = f"{float(cells[i]) + offset:.2f}"
+        out.append(",".join(cells))
+    csv.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def timing_section(outcome: RunOutcome, per_frame: bool = True) -> dict[str, Any]:
+    """The ``timing`` section of a result: per-frame wall times, stages, counters.
+
+    ``ms_per_frame`` is the median wall time of the frames after the first (the
+    first frame carries model loading and JIT compilation, reported apart as
+    ``first_frame_ms``); ``fps`` is its inverse; ``throughput_fps`` counts every
+    frame after the first over their summed time.
+    """
+    frame_ms = np.asarray(outcome.timer.frame_ms, dtype=float)
+    steady = frame_ms[1:] if len(frame_ms) > 1 else frame_ms
+    stages = outcome.timer.per_frame()
+    med = float(np.median(steady)) if len(steady) else float("nan")
+    sec: dict[str, Any] = {
+        "frames": int(len(frame_ms)),
+        "wall_s": outcome.wall_s,
+        "first_frame_ms": float(frame_ms[0]) if len(frame_ms) else None,
+        "ms_per_frame": med,
+        "fps": 1000.0 / med if med and np.isfinite(med) and med > 0 else None,
+        "throughput_fps": (len(steady) / (steady.sum() / 1000.0)) if len(steady) and steady.sum() > 0 else None,
+        "frame_ms": summary(steady),
+        "peak_rss_mb": outcome.peak_rss_mb,
+        "stages": {name: {**summary(v[1:] if len(v) > 1 else v), "total_ms": float(np.sum(v)),
+                          "first_frame_ms": float(v[0]) if v else None}
+                   for name, v in stages.items()},
+        "counters": {name: {**summary(v), "sum": float(np.sum(v))}
+                     for name, v in sorted(outcome.timer.counters.items())},
+    }
+    if per_frame:
+        sec["per_frame"] = {"frame_ms": frame_ms.tolist(), **{k: list(v) for k, v in stages.items()}}
+    return sec
+
+
+def format_stage_table(timing: dict[str, Any]) -> str:
+    """Component, ms/frame (median), share of the frame, with sub-stages nested by dotted name."""
+    total = timing.get("ms_per_frame") or float("nan")
+    stages = timing.get("stages", {})
+    rows = [("frame (wall, after the first)", total, 1.0, 0)]
+    for name in sorted(stages, key=lambda n: n.split(".")):
+        med = stages[name].get("median", float("nan"))
+        depth = name.count(".") + 1
+        label = name.rsplit(".", 1)[-1] if depth > 1 else name
+        rows.append((label, med, med / total if total and total > 0 else float("nan"), depth))
+    top = [stages[n].get("median", 0.0) for n in stages if "." not in n]
+    if stages and total == total:
+        other = total - sum(top)
+        rows.append(("(outside any stage)", other, other / total if total > 0 else float("nan"), 1))
+    width = max(len("  " * d + lab) for lab, _, _, d in rows) + 2
+    lines = [f"{'component':<{width}}{'ms/frame':>10}{'share':>9}"]
+    for label, med, share, depth in rows:
+        share_txt = f"{share:>8.1%}" if share == share else f"{'-':>8}"
+        lines.append(f"{'  ' * depth + label:<{width}}{med:>10.2f} {share_txt}")
+    first = timing.get("first_frame_ms")
+    lines.append(f"{timing.get('frames', 0)} frames in {timing.get('wall_s', 0):.2f} s; first frame "
+                 f"{first if first is None else format(first, '.1f')} ms (model loading, JIT) reported apart; "
+                 f"{timing.get('fps') or float('nan'):.1f} fps; peak RSS {timing.get('peak_rss_mb', 0):.0f} MiB")
+    return "\n".join(lines)
+
+
+def format_counters(timing: dict[str, Any]) -> str:
+    """Convergence statistics (``timer.count`` values): n, mean, median, min, max per counter."""
+    counters = timing.get("counters", {})
+    if not counters:
+        return "no convergence statistics recorded (the stages called timer.count for nothing)"
+    width = max(len(n) for n in counters) + 2
+    lines = [f"{'statistic':<{width}}{'n':>7}{'mean':>10}{'median':>10}{'min':>10}{'max':>10}"]
+    for name, s in counters.items():
+        if not s.get("n"):
+            continue
+        lines.append(f"{name:<{width}}{s['n']:>7}{s['mean']:>10.3f}{s['median']:>10.3f}{s['min']:>10.3f}{s['max']:>10.3f}")
+    return "\n".join(lines)
