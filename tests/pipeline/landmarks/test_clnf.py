@@ -96,8 +96,25 @@ def test_detect_landmarks_hypothesis0(clnf, frames):
     assert len(timer.counters["landmarks.main.nu_rlms.updates"]) == 6
 
 
-def test_tracking_frames(clnf, frames):
+@pytest.fixture(scope="module")
+def clnf_compiled():
+    return CLNF(MODELS, LandmarkParameters(), registry.resolve({**FAST, "nu_rlms": "numba"}))
+
+
+def test_compiled_nu_rlms_detection(clnf_compiled, frames):
+    """The compiled NU-RLMS loop keeps the whole hypothesis-0 fit on the C++ trace."""
+    d = CLNF_TRACE / "frame0001" / "detect" / "hyp00"
+    p0 = np.load(d / "init_params.npy")[0]
+    res = clnf_compiled.detect_landmarks(frames[0], p0[:6], p0[6:], clnf_compiled.params.window_sizes_init)
+    np.testing.assert_allclose(res.landmarks, np.load(d / "main" / "final_landmarks.npy"), atol=5e-3)
+    assert res.likelihood == pytest.approx(0.799492478, abs=1e-3)
+    assert res.detection_certainty == pytest.approx(0.983333349)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["reference", "numba"])
+def test_tracking_frames(clnf, clnf_compiled, frames, compiled):
     """Frames 2 and 3 from the C++'s own start parameters (small windows, scales 1 and 2)."""
+    clnf = clnf_compiled if compiled else clnf
     for f in (2, 3):
         d = CLNF_TRACE / f"frame{f:04d}" / "track"
         start = np.load(d / "start_params.npy")[0]
