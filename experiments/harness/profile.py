@@ -40,7 +40,10 @@ def _line_target(kernel: str, cfg) -> Any:
         raise AubenchError(f"--line {kernel}: the selected variant {kernel}={name} is Numba-compiled, and compiled "
                            "code has no Python lines to profile; profile it with --variant "
                            f"{kernel}=reference, or use --pyspy")
-    return fn, name
+    compiled = [n for n in fn.__code__.co_names if hasattr(fn.__globals__.get(n), "py_func")]
+    note = (f"{kernel}={name} calls Numba-compiled {', '.join(compiled)}: only its Python wrapper has lines to "
+            "profile; the compiled time shows as the calling line" if compiled else "")
+    return fn, name, note
 
 
 def run_profile(wl: workload_mod.Workload, out_dir: Path | None = None, cprofile: Path | None = None,
@@ -53,10 +56,10 @@ def run_profile(wl: workload_mod.Workload, out_dir: Path | None = None, cprofile
             from line_profiler import LineProfiler
         except ImportError:
             raise AubenchError("--line needs line_profiler; install it with pip install line_profiler") from None
-        fn, vname = _line_target(line, wl.config)
+        fn, vname, note = _line_target(line, wl.config)
         line_profiler = LineProfiler()
         line_profiler.add_function(fn)
-        doc["line_profile"] = {"kernel": line, "variant": vname}
+        doc["line_profile"] = {"kernel": line, "variant": vname, "note": note}
     tmp = None
     if out_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="aubench-profile-")
@@ -86,7 +89,7 @@ def run_profile(wl: workload_mod.Workload, out_dir: Path | None = None, cprofile
     if line_profiler:
         buf = io.StringIO()
         line_profiler.print_stats(stream=buf, output_unit=1e-3, stripzeros=True)
-        doc["line_profile"]["text"] = buf.getvalue()
+        doc["line_profile"]["text"] = (note + "\n" if (note := doc["line_profile"]["note"]) else "") + buf.getvalue()
     return doc
 
 

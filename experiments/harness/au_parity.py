@@ -1,0 +1,311 @@
+"""AU-stage parity against C++ OpenFace, driven by the C++ landmarks of a reference clip.
+
+``python -m experiments.harness.au_parity CLIP [--hog-from-reference] [--frames N] [--config fast]``
+runs :class:`pipeline.au.analyser.FaceAnalyser` on every frame of ``media/CLIP.*`` with the
+landmarks and success flags of ``reference/CLIP/CLIP.csv``, post-processes the video as
+FeatureExtraction does and compares the AU columns with the C++ CSV: per-AU Pearson r and
+MAE of ``AUxx_r``, agreement of ``AUxx_c`` (ours rounded to 2 dp, as written; frames the CSV
+marks successful). Also per-frame HOG correlation / max abs difference against
+``CLIP.hog`` and, for frames 1-100, the mean absolute difference of the aligned faces.
+
+``--hog-from-reference`` takes each frame's FHOG from the C++ ``.hog`` file instead of
+aligning and computing it (isolates the geometry and calibration path: the only input
+then not C++'s is the PDM fit to the CSV's 0.1-px landmarks).
+
+``python -m experiments.harness.au_parity --online`` replays default.wmv's C++ HOG and
+geometry descriptors (``trace/au``) through the running medians, predictors and
+post-processing and reports the differences (expected: ~1e-14 online, 0 final cells).
+
+Speed: ``--bench`` times the median update and the prediction per frame for each
+variant selection (single thread: set ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` and
+pin with ``taskset -c 0``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from experiments.harness.au_reference import (MEDIAN_FRAMES, csv_landmarks, load_online_trace,
+                                              read_csv_columns, read_csv_text, read_hog_file)
+from pipeline import config as config_module
+from pipeline import registry
+from pipeline.au.analyser import FaceAnalyser
+from pipeline.au.calibration import RunningMedians, updates_median
+from pipeline.au.postprocess import format_au, offline_intensity, offline_occurrence
+from pipeline.au.predictors import AUPredictor
+from pipeline.errors import AubenchError, InputError
+from pipeline.models import locate
+from pipeline.models.au_models import read_au_models
+
+CLIPS = ("default", "2015-10-15-15-14", "multi_face")
+
+
+def shared_dir() -> Path:
+    import os
+
+    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+
+
+def _media(shared: Path, clip: str) -> Path:
+    for ext in (".wmv", ".avi", ".mp4"):
+        p = shared / "media" / f"{clip}{ext}"
+        if p.is_file():
+            return p
+    raise InputError(f"{shared / 'media'}: no video named {clip}.*; clips: {', '.join(CLIPS)}")
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.std() == 0 or b.std() == 0:
+        return 1.0 if np.array_equal(a, b) else float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+class _ReferenceHogAnalyser(FaceAnalyser):
+    """FaceAnalyser whose FHOG is the C++ one of the frame (no alignment)."""
+
+    def __init__(self, *args, reference_hog: np.ndarray, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._reference_hog = reference_hog
+        self._frame = 0
+        self.kernels = registry.Kernels(
+            {"fhog": lambda img: self._reference_hog[self._frame].reshape(12, 12, 31),
+             "au_predict": self.kernels.au_predict, "running_median": self.kernels.running_median},
+            {**self.kernels.selection, "fhog": "C++ .hog"})
+
+    def _align(self, bgr, landmarks, params_global, scale, size, mask):
+        return np.zeros((size, size, 3), np.uint8)
+
+    def add_next_frame(self, *args, **kwargs):
+        result = super().add_next_frame(*args, **kwargs)
+        self._frame += 1
+        return result
+
+
+def _frames(video: Path, limit: int | None):
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    if not cap.isOpened():
+        raise InputError(f"{video}: OpenCV cannot open it; give a readable video")
+    k = 0
+    try:
+        while limit is None or k < limit:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            yield frame
+            k += 1
+    finally:
+        cap.release()
+
+
+def clip_parity(clip: str, selection: dict[str, str] | None = None, hog_from_reference: bool = False,
+                frames: int | None = None, shared: Path | None = None) -> dict:
+    """Run the AU stage on CLIP with the C++ landmarks and compare with the C++ CSV."""
+    shared = shared or shared_dir()
+    ref_dir = shared / "reference" / clip
+    columns = read_csv_columns(ref_dir / f"{clip}.csv")
+    text = read_csv_text(ref_dir / f"{clip}.csv")
+    landmarks = csv_landmarks(columns)
+    successes = columns["success"] != 0
+    timestamps = columns["timestamp"]
+    good, ref_hog = read_hog_file(ref_dir / f"{clip}.hog")
+    n = len(successes) if frames is None else min(frames, len(successes))
+    cfg = config_module.Config()
+    kernels = registry.resolve(selection or {})
+    models = locate(None)
+    if hog_from_reference:
+        fa = _ReferenceHogAnalyser(models, cfg.analyser, kernels, reference_hog=ref_hog)
+        source = (np.zeros((480, 640, 3), np.uint8) for _ in range(n))
+    else:
+        fa = FaceAnalyser(models, cfg.analyser, kernels)
+        source = _frames(_media(shared, clip), n)
+    hog_corr, hog_maxdiff, aligned_mad = [], [], []
+    t0 = time.perf_counter()
+    for k, frame in enumerate(source):
+        r = fa.add_next_frame(frame, landmarks[k], bool(successes[k]), float(timestamps[k]))
+        if not hog_from_reference:
+            ours = r.hog.reshape(-1).astype(np.float64)
+            theirs = ref_hog[k].astype(np.float64)
+            if successes[k]:
+                hog_corr.append(pearson(ours, theirs))
+            hog_maxdiff.append(float(np.abs(ours - theirs).max()))
+            img = ref_dir / f"{clip}_aligned" / f"frame_det_00_{k + 1:06d}.bmp"
+            if successes[k] and img.is_file():
+                import cv2
+
+                aligned_mad.append(float(np.abs(cv2.imread(str(img)).astype(float) - r.aligned_bgr.astype(float)).mean()))
+    elapsed = time.perf_counter() - t0
+    if fa.frames_tracking == 0:
+        raise InputError(f"{clip}: no frames analysed")
+    n = fa.frames_tracking
+    post = fa.postprocess()
+    ok = successes[:n]
+    # C++ columns for a shortened run are not comparable after post-processing (whole-video medians)
+    au = {}
+    for name, values in post.intensity.items():
+        ours = np.array([float(format_au(v)) for v in values])[ok]
+        theirs = np.array([float(v) for v in text[f"{name}_r"][:n]])[ok]
+        au[f"{name}_r"] = {"r": pearson(ours, theirs), "mae": float(np.abs(ours - theirs).mean()),
+                           "max_abs": float(np.abs(ours - theirs).max())}
+    for name, values in post.occurrence.items():
+        ours = np.array([float(format_au(v)) for v in values])[ok]
+        theirs = np.array([float(v) for v in text[f"{name}_c"][:n]])[ok]
+        au[f"{name}_c"] = {"agreement": float((ours == theirs).mean())}
+    out = {
+        "clip": clip, "frames": int(n), "successful": int(ok.sum()), "whole_video": n == len(successes),
+        "hog_from_reference": hog_from_reference, "variants": kernels.selection,
+        "ms_per_frame_au_stage": 1000 * elapsed / n, "au": au,
+    }
+    if hog_corr:
+        out["hog"] = {"correlation_min": float(np.min(hog_corr)), "correlation_median": float(np.median(hog_corr)),
+                      "max_abs_diff": float(np.max(hog_maxdiff))}
+    if aligned_mad:
+        out["aligned"] = {"mean_abs_diff_mean": float(np.mean(aligned_mad)), "mean_abs_diff_max": float(np.max(aligned_mad)),
+                          "frames": len(aligned_mad)}
+    return out
+
+
+def online_replay(selection: dict[str, str] | None = None, shared: Path | None = None) -> dict:
+    """default.wmv: C++ HOG + C++ geometry -> medians, online predictions, final AU cells."""
+    shared = shared or shared_dir()
+    trace = load_online_trace(shared / "reference" / "trace")
+    _, hog = read_hog_file(shared / "reference" / "default" / "default.hog")
+    models = read_au_models(locate(None) / "AU_predictors" / "main_dynamic_svms.txt")
+    predictor = AUPredictor(models)
+    kernels = registry.resolve(selection or {})
+    medians = RunningMedians()
+    T = len(trace.successes)
+    online_err, class_bad, median_bad = 0.0, 0, 0
+    for f in range(T):
+        h, g = hog[f].astype(np.float64), trace.geometry[f]
+        if updates_median(f + 1):
+            medians.update(kernels, h, g, 0, bool(trace.successes[f]))
+        if f + 1 in MEDIAN_FRAMES:
+            median_bad += int(np.count_nonzero(medians.hog_median != trace.hog_medians[f + 1]))
+            median_bad += int(np.count_nonzero(medians.geom_median != trace.geom_medians[f + 1]))
+        v = predictor.predict(kernels, h, g, medians.hog_median, medians.geom_median)
+        for name, x in v.intensity.items():
+            online_err = max(online_err, abs(x - trace.intensity[name][f]))
+        class_bad += sum(x != trace.occurrence[name][f] for name, x in v.occurrence.items())
+    reg = {n: np.zeros(T) for n in predictor.intensity_names}
+    cls = {n: np.zeros(T) for n in predictor.occurrence_names}
+    for f in np.flatnonzero(trace.successes):
+        v = predictor.predict(kernels, hog[f], trace.geometry[f], medians.hog_median, medians.geom_median)
+        for name, x in v.intensity.items():
+            reg[name][f] = x
+        for name, x in v.occurrence.items():
+            cls[name][f] = x
+    final_r = offline_intensity(reg, trace.successes, models.intensity_cutoffs)
+    final_c = offline_occurrence(cls)
+    text = read_csv_text(shared / "reference" / "default" / "default.csv")
+    cells = sum(format_au(x) != e for n, vals in final_r.items() for x, e in zip(vals, text[f"{n}_r"]))
+    cells += sum(format_au(x) != e for n, vals in final_c.items() for x, e in zip(vals, text[f"{n}_c"]))
+    return {"frames": T, "online_intensity_max_abs_diff": online_err, "online_class_mismatches": int(class_bad),
+            "median_values_differing_at_frames_1_50_100_288": median_bad,
+            "final_au_cells_differing": int(cells), "final_au_cells": T * (len(final_r) + len(final_c)),
+            "variants": kernels.selection}
+
+
+def bench(selections: list[dict[str, str]], shared: Path | None = None) -> list[dict]:
+    """ms/frame of the running-median update (every other frame, averaged) and the prediction."""
+    shared = shared or shared_dir()
+    trace = load_online_trace(shared / "reference" / "trace")
+    _, hog = read_hog_file(shared / "reference" / "default" / "default.hog")
+    hog = hog.astype(np.float64)
+    predictor = AUPredictor(read_au_models(locate(None) / "AU_predictors" / "main_dynamic_svms.txt"))
+    rows = []
+    for selection in selections:
+        kernels = registry.resolve(selection)
+        t0 = time.perf_counter()
+        warm = RunningMedians()
+        warm.update(kernels, hog[0], trace.geometry[0], 0, True)
+        predictor.predict(kernels, hog[0], trace.geometry[0], warm.hog_median, warm.geom_median)
+        warmup = time.perf_counter() - t0
+        medians = RunningMedians()
+        t_median = t_predict = 0.0
+        for f in range(len(hog)):
+            a = time.perf_counter()
+            if updates_median(f + 1):
+                medians.update(kernels, hog[f], trace.geometry[f], 0, bool(trace.successes[f]))
+            b = time.perf_counter()
+            predictor.predict(kernels, hog[f], trace.geometry[f], medians.hog_median, medians.geom_median)
+            c = time.perf_counter()
+            t_median += b - a
+            t_predict += c - b
+        n = len(hog)
+        rows.append({"variants": kernels.selection, "median_ms_per_frame": 1000 * t_median / n,
+                     "predict_ms_per_frame": 1000 * t_predict / n,
+                     "total_ms_per_frame": 1000 * (t_median + t_predict) / n, "warmup_s": warmup})
+    return rows
+
+
+def _print_clip(result: dict) -> None:
+    print(f"{result['clip']}: {result['frames']} frames ({result['successful']} successful), "
+          f"hog_from_reference={result['hog_from_reference']}, {result['ms_per_frame_au_stage']:.2f} ms/frame")
+    print(f"{'AU':6} {'r':>8} {'MAE':>7} {'max':>6} {'occ agree':>10}")
+    names = sorted({k[:-2] for k in result["au"]})
+    for name in names:
+        r = result["au"].get(f"{name}_r")
+        c = result["au"].get(f"{name}_c")
+        rs = f"{r['r']:8.4f} {r['mae']:7.4f} {r['max_abs']:6.2f}" if r else " " * 23
+        cs = f"{100 * c['agreement']:9.2f}%" if c else ""
+        print(f"{name:6} {rs} {cs}")
+    rvals = [v["r"] for k, v in result["au"].items() if k.endswith("_r")]
+    maes = [v["mae"] for k, v in result["au"].items() if k.endswith("_r")]
+    agree = [v["agreement"] for k, v in result["au"].items() if k.endswith("_c")]
+    print(f"min r {np.nanmin(rvals):.4f}, max MAE {max(maes):.4f}, min occurrence agreement {100 * min(agree):.2f}%")
+    for key in ("hog", "aligned"):
+        if key in result:
+            print(key, json.dumps(result[key]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m experiments.harness.au_parity", description=__doc__.split("\n\n")[0])
+    p.add_argument("clip", nargs="?", help=f"reference clip ({', '.join(CLIPS)})")
+    p.add_argument("--online", action="store_true", help="replay default.wmv's C++ HOG and geometry (trace/au)")
+    p.add_argument("--bench", action="store_true", help="time medians and predictions per variant")
+    p.add_argument("--hog-from-reference", action="store_true", help="use the C++ .hog instead of align + FHOG")
+    p.add_argument("--frames", type=int, default=None, help="only the first N frames")
+    p.add_argument("--config", default=None, help="config preset or TOML whose [variants] to use")
+    p.add_argument("--variant", action="append", default=[], metavar="KERNEL=VARIANT")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    args = p.parse_args(argv)
+    try:
+        selection = dict(config_module.load_any(args.config).variant_selection) if args.config else {}
+        for item in args.variant:
+            k, _, v = item.partition("=")
+            selection[k] = v
+        registry.validate_selection(selection, "--variant")
+        if args.bench:
+            sels = [{}, {"au_predict": "stacked"}, {"running_median": "numba"},
+                    {"au_predict": "stacked", "running_median": "numba"}]
+            result = bench(sels)
+            for row in result:
+                print(json.dumps(row))
+        elif args.online:
+            result = online_replay(selection)
+            print(json.dumps(result, indent=1))
+        elif args.clip:
+            result = clip_parity(args.clip, selection, args.hog_from_reference, args.frames)
+            _print_clip(result)
+        else:
+            p.error("give a CLIP, --online or --bench")
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1))
+    except AubenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from experiments.harness import parity
+from pipeline import cli
+from pipeline.config import ParityThresholds
+from pipeline.errors import InputError
+
+from ...conftest import MEDIA, REFERENCE
+
+REF_CSV = REFERENCE / "default" / "default.csv"
+REF_DET = REFERENCE / "detections" / "default.csv"
+
+
+def _perturbed(tmp_path: Path, change, rows: int | None = 60, name: str = "default.csv") -> Path:
+    """A copy of the reference CSV (first ``rows`` frames) with ``change(columns_dict)`` applied."""
+    ref = parity.read_openface_csv(REF_CSV)
+    names = list(ref.columns)
+    data = np.stack([ref.columns[n] for n in names], axis=1)[:rows]
+    cols = {n: data[:, i] for i, n in enumerate(names)}
+    change(cols)
+    out = tmp_path / name
+    with out.open("w") as fh:
+        fh.write(",".join(names) + "\n")
+        for row in np.stack([cols[n] for n in names], axis=1):
+            fh.write(",".join(f"{v:.6f}" for v in row) + "\n")
+    return out
+
+
+def _failed(figures) -> dict[str, float]:
+    return {c.name: c.value for c in parity.checks(figures, ParityThresholds()) if not c.passed}
+
+
+def test_reference_against_itself_passes_every_check():
+    figures = parity.compare(REF_CSV, REF_CSV)
+    rows = parity.checks(figures, ParityThresholds())
+    assert rows and all(c.passed for c in rows), parity.format_checks(rows)
+    names = {c.name for c in rows}
+    # every stage the issues name is checked, including HOG and aligned faces found beside the CSV
+    for needle in ("landmark error median (px)", "rotation error median (deg)", "gaze error median (deg)",
+                   "success agreement", "HOG correlation min", "aligned face mean abs diff (grey levels)",
+                   "AU01 r", "AU01 MAE", "AU28 agreement"):
+        assert needle in names
+    assert figures["frames"]["compared"] == 288
+    assert len(figures["series"]["landmark_error_px"]) == 288
+
+
+def test_landmark_shift_fails_with_the_right_figure(tmp_path):
+    def shift(c):
+        for i in range(68):
+            c[f"x_{i}"] = c[f"x_{i}"] + 3.0
+            c[f"y_{i}"] = c[f"y_{i}"] + 4.0
+
+    figures = parity.compare(_perturbed(tmp_path, shift), REF_CSV)
+    assert figures["landmarks"]["error_median_px"] == pytest.approx(5.0, abs=1e-6)
+    assert figures["frames"]["compared"] == 60
+    failed = _failed(figures)
+    assert failed == {"landmark error median (px)": pytest.approx(5.0), "landmark error p95 (px)": pytest.approx(5.0)}
+
+
+def test_au_offset_and_flipped_occurrence_fail_per_au(tmp_path):
+    def change(c):
+        c["AU12_r"] = c["AU12_r"] + 0.2
+        c["AU45_c"] = 1.0 - c["AU45_c"]
+
+    figures = parity.compare(_perturbed(tmp_path, change), REF_CSV)
+    assert figures["au"]["intensity"]["AU12"]["mae"] == pytest.approx(0.2, abs=1e-6)
+    assert figures["au"]["intensity"]["AU12"]["r"] == pytest.approx(1.0)
+    assert figures["au"]["occurrence"]["AU45"]["agreement"] == 0.0
+    assert set(_failed(figures)) == {"AU12 MAE", "AU45 agreement"}
+
+
+def test_rotation_gaze_and_success_errors(tmp_path):
+    def change(c):
+        c["pose_Ry"] = c["pose_Ry"] + math.radians(2.0)
+        c["success"][:6] = 0.0
+
+    figures = parity.compare(_perturbed(tmp_path, change), REF_CSV)
+    assert figures["pose"]["rotation_error_median_deg"] == pytest.approx(2.0, abs=0.01)
+    assert figures["success_agreement"] == pytest.approx(0.9)
+    assert figures["frames"]["both_successful"] == 54
+    assert set(_failed(figures)) == {"rotation error median (deg)", "success agreement"}
+
+
+def test_frames_are_matched_on_the_frame_column(tmp_path):
+    def drop_first(c):
+        for k in c:
+            c[k] = c[k]  # unchanged values, rows reordered below
+
+    ours = _perturbed(tmp_path, drop_first, rows=None)
+    lines = ours.read_text().splitlines()
+    ours.write_text("\n".join([lines[0]] + lines[:0:-1]) + "\n")  # rows in reverse order
+    figures = parity.compare(ours, REF_CSV)
+    assert figures["landmarks"]["error_max_px"] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_hog_reader_reads_the_reference_and_correlation_drops_with_noise(tmp_path):
+    good, hog = parity.read_hog(REF_CSV.with_suffix(".hog"))
+    assert hog.shape == (288, 4464) and hog.dtype == np.float32 and set(np.unique(good)) <= {0.0, 1.0}
+    ours = _perturbed(tmp_path, lambda c: None, rows=None)
+    noisy = hog + np.random.default_rng(0).normal(0, 0.05, hog.shape).astype(np.float32)
+    raw = bytearray()
+    for g, h in zip(good, noisy):
+        raw += np.array([12, 12, 31], "<i4").tobytes() + np.float32(g).tobytes() + h.astype("<f4").tobytes()
+    ours.with_suffix(".hog").write_bytes(bytes(raw))
+    figures = parity.compare(ours, REF_CSV)
+    assert figures["hog"]["correlation_min"] < 0.999
+    assert "HOG correlation min" in _failed(figures)
+    (tmp_path / "bad.hog").write_bytes(b"\0" * 7)
+    with pytest.raises(InputError, match="whole records"):
+        parity.read_hog(tmp_path / "bad.hog")
+
+
+def test_detections_self_match_and_shifted_boxes_fail(tmp_path):
+    same = parity.compare_detections(REF_DET, REF_DET)
+    assert same["matched"] == same["reference_detections"] == 60 and same["iou_min"] == pytest.approx(1.0)
+    lines = REF_DET.read_text().splitlines()
+    shifted = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[2] = str(float(cells[2]) + 15.0)
+        shifted.append(",".join(cells))
+    ours = tmp_path / "det.csv"
+    ours.write_text("\n".join(shifted) + "\n")
+    figures = {"detection": parity.compare_detections(ours, REF_DET)}
+    assert figures["detection"]["iou_median"] < 0.95
+    assert "detection IoU min" in _failed(figures)
+
+
+def test_unreadable_csv_is_one_line_error(tmp_path):
+    bad = tmp_path / "x.csv"
+    bad.write_text("hello,world\n1,2\n")
+    with pytest.raises(InputError, match="expected an OpenFace CSV header"):
+        parity.read_openface_csv(bad)
+    bad.write_text("frame,face_id\n1,zz\n")
+    with pytest.raises(InputError, match="unreadable numbers"):
+        parity.read_openface_csv(bad)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (5, 3), elements=st.floats(-1.5, 1.5)))
+def test_rotation_error_is_zero_for_equal_angles_and_symmetric(angles):
+    assert np.allclose(parity.rotation_error_deg(angles, angles), 0.0, atol=1e-4)
+    other = angles[::-1]
+    assert np.allclose(parity.rotation_error_deg(angles, other), parity.rotation_error_deg(other, angles), atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (4, 4), elements=st.floats(1.0, 100.0)))
+def test_iou_is_symmetric_and_one_on_itself(boxes):
+    assert np.allclose(parity.iou(boxes, boxes), 1.0)
+    other = boxes[::-1]
+    assert np.allclose(parity.iou(boxes, other), parity.iou(other, boxes))
+    assert np.all((parity.iou(boxes, other) >= 0) & (parity.iou(boxes, other) <= 1 + 1e-12))
+
+
+# --------------------------------------------------------------------------- CLI
+
+def test_parity_command_passes_on_itself_and_fails_on_a_perturbed_csv(tmp_path, capsys):
+    assert cli.main(["parity", str(MEDIA / "default.wmv"), "--ours", str(REF_CSV), "--reference", str(REF_CSV),
+                     "--detections", str(REF_DET), "--our-detections", str(REF_DET),
+                     "-o", str(tmp_path / "p.json")]) == 0
+    out = capsys.readouterr().out
+    assert "detection IoU min" in out and "FAIL" not in out
+    assert (tmp_path / "p.json").is_file()
+
+    def shift(c):
+        for i in range(68):
+            c[f"x_{i}"] = c[f"x_{i}"] + 0.5
+
+    ours = _perturbed(tmp_path, shift)
+    assert cli.main(["parity", str(MEDIA / "default.wmv"), "--ours", str(ours), "--reference", str(REF_CSV)]) == 1
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("landmark error median"))
+    assert "0.5" in line and line.endswith("FAIL")
+
+
+def test_parity_command_runs_the_pipeline_when_not_given_ours(tmp_path, capsys, monkeypatch):
+    from ._fake_pipeline import install
+
+    install(monkeypatch)
+    out_json = tmp_path / "p.json"
+    assert cli.main(["parity", str(MEDIA / "default.wmv"), "--frames", "12", "-o", str(out_json)]) == 0
+    from experiments.harness import results
+
+    doc = results.load(out_json)
+    assert doc["parity"]["passed"] and doc["parity"]["figures"]["frames"]["compared"] == 12
+    assert doc["timing"]["frames"] == 12

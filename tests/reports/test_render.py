@@ -1,0 +1,69 @@
+"""The report from real result files made by the harness (on the stand-in pipeline)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from experiments.harness import results
+from pipeline import cli
+from reports import render
+
+from ..conftest import MEDIA, REFERENCE
+from ..experiments.harness._fake_pipeline import install
+
+CLIP = MEDIA / "default.wmv"
+
+
+@pytest.fixture(scope="module")
+def result_files(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    install(mp)
+    d = tmp_path_factory.mktemp("results")
+    try:
+        assert cli.main(["profile", str(CLIP), "--config", "reference", "--frames", "10", "-o", str(d / "1.json")]) == 0
+        assert cli.main(["profile", str(CLIP), "--config", "fast", "--frames", "10", "-o", str(d / "2.json")]) == 0
+        assert cli.main(["parity", str(CLIP), "--frames", "10", "-o", str(d / "3.json")]) == 0
+        assert cli.main(["ab", "reference", "fast", str(CLIP), "--pairs", "2", "--frames", "4",
+                         "-o", str(d / "4.json")]) == 0
+    finally:
+        mp.undo()
+    return d
+
+
+def test_report_has_phase_table_plots_and_machine(result_files, tmp_path):
+    docs = [results.load(p) for p in sorted(result_files.glob("*.json"))]
+    html_path, md_path = render.render(docs, tmp_path / "rep")
+    html = html_path.read_text()
+    md = md_path.read_text()
+    for heading in ("Phase table", "Stage breakdown", "Parity:", "A/B experiments", "Machine and code"):
+        assert heading in html and heading in md
+    # self-contained page: every image inline, no external reference
+    assert len(re.findall(r'src="data:image/png;base64,', html)) >= 5 and 'src="http' not in html
+    for link in re.findall(r"!\[[^]]*\]\(([^)]+)\)", md):
+        assert (tmp_path / "rep" / link).is_file()
+    rows = render.phase_rows(docs)
+    ref = next(r for r in rows if r["label"] == "reference" and r["source"] == "profile")
+    assert ref["speedup"] == pytest.approx(1.0)
+    assert any(r["label"] == "fast" and r["speedup"] for r in rows)
+
+
+def test_report_command_on_folders_and_run_output(result_files, tmp_path, capsys):
+    assert cli.main(["report", str(result_files), "-o", str(tmp_path / "a")]) == 0
+    assert (tmp_path / "a" / "report.html").is_file()
+    # an `aubench run` output folder: its CSV is compared with the shared reference
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "default.csv").write_text("\n".join((REFERENCE / "default" / "default.csv").read_text()
+                                                   .splitlines()[:21]) + "\n")
+    assert cli.main(["report", str(run_dir), "-o", str(tmp_path / "b")]) == 0
+    assert "Parity: default" in (tmp_path / "b" / "report.md").read_text()
+
+
+def test_report_of_a_non_result_is_a_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "x.json"
+    bad.write_text("{}")
+    assert cli.main(["report", str(bad), "-o", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "expected an aubench result" in err[0]
