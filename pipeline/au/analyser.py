@@ -31,6 +31,7 @@ from pipeline.au.calibration import FRONTAL, RunningMedians, updates_median, vie
 from pipeline.au.geometry import empty_geometry_descriptor, fit_geometry
 from pipeline.au.predictors import AUPredictor, AUValues
 from pipeline.config import AnalyserParameters
+from pipeline.landmarks.pdm import calc_params
 from pipeline.errors import InputError, unknown_name
 from pipeline.models import locate
 from pipeline.models.au_models import read_au_models
@@ -118,6 +119,8 @@ class FaceAnalyser:
         self.pdm = read_pdm(self.models.pdm_path)
         self.triangulation = read_mats(self.models.triangulation_path, 1, ("triangulation",))[0].astype(np.int32)
         self.predictor = AUPredictor(self.models)
+        # the PDM fit is the landmark stage's calc_params kernel when the registry has it
+        self._calc_params = getattr(kernels, "calc_params", None) or calc_params
         self.orientation_bins = tuple(tuple(float(v) for v in b) for b in orientation_bins)
         self.medians = RunningMedians(len(self.orientation_bins), 4464, 3 * self.pdm.n_points + self.pdm.n_modes)
         self.reset()
@@ -161,7 +164,7 @@ class FaceAnalyser:
         same_output = (p.sim_scale_out == SIM_SCALE_AU and p.sim_size_out == SIM_SIZE_AU and p.sim_align_face_mask)
         if landmarks is not None:
             with timer("au.geometry"):
-                params_global, params_local, geometry = fit_geometry(self.pdm, landmarks)
+                params_global, params_local, geometry = fit_geometry(self.pdm, landmarks, self._calc_params)
             with timer("au.align"):
                 aligned_au = self._align(bgr, landmarks, params_global, SIM_SCALE_AU, SIM_SIZE_AU, True)
                 aligned_out = aligned_au if same_output else self._align(

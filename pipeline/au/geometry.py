@@ -28,11 +28,13 @@ def empty_geometry_descriptor(pdm: PDMModel) -> np.ndarray:
     return np.zeros(3 * pdm.n_points + pdm.n_modes, dtype=np.float64)
 
 
-def fit_geometry(pdm: PDMModel, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit_geometry(pdm: PDMModel, landmarks: np.ndarray, fit=calc_params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit the analyser's PDM to (68, 2) landmarks and build the descriptor.
 
-    Returns ``(params_global (6,) float32, params_local (m,) float32, descriptor (3n + m,) float64)``;
-    ``params_global`` drives the face alignment and the view selection.
+    ``fit`` is the ``calc_params`` kernel in use (default: the reference
+    :func:`pipeline.landmarks.pdm.calc_params`). Returns ``(params_global (6,) float32,
+    params_local (m,) float32, descriptor (3n + m,) float64)``; ``params_global`` drives the
+    face alignment and the view selection.
     """
-    params_global, params_local = calc_params(pdm, np.asarray(landmarks, dtype=np.float32))
+    params_global, params_local = fit(pdm, np.asarray(landmarks, dtype=np.float32))
     return params_global, params_local, geometry_descriptor(pdm, params_local)

@@ -37,7 +37,7 @@ def _replaying_analyser(monkeypatch, reference, selection, **kwargs):
     def cxx_fhog(aligned):
         return hog[current["frame"]].reshape(12, 12, 31)
 
-    def cxx_geometry(pdm, landmarks):
+    def cxx_geometry(pdm, landmarks, fit=None):
         return np.zeros(6, np.float32), np.zeros(34, np.float32), online.geometry[current["frame"]]
 
     monkeypatch.setattr(analyser_module, "fit_geometry", cxx_geometry)
