@@ -316,7 +316,7 @@ class CLNF:
                 for main_i, part_i in mapping:
                     locs[part_i] = landmarks[main_i]
                 with timer(f"landmarks.{name}.calc_params"):
-                    pg, pl = pdm_ops.calc_params(model.pdm, locs)
+                    pg, pl = self.kernels.calc_params(model.pdm, locs)
                 part_trace = {} if trace is not None else None
                 if g[0] > 0.9 * model.patch_scaling[0]:
                     parts_used = True
@@ -333,7 +333,7 @@ class CLNF:
                     for main_i, part_i in mapping:
                         merged[main_i] = part_landmarks[name][part_i]
                 with timer("landmarks.refit"):
-                    g, loc = pdm_ops.calc_params(pdm, merged)
+                    g, loc = self.kernels.calc_params(pdm, merged)
                     landmarks = pdm_ops.calc_shape_2d(pdm, g, loc)
         if trace is not None:
             trace["main"] = main_trace

@@ -39,6 +39,38 @@ def _rotation_to_euler(r):
 
 
 @jit
+def update_parameters(g, loc, delta, rigid):
+    """``PDM::UpdateModelParameters`` in place: add scale/translation (and local parameters when
+    not rigid), compose the rotation with the orthonormalised small-angle step (in double)."""
+    g[0] += delta[0]
+    g[4] += delta[4]
+    g[5] += delta[5]
+    r1 = _euler_to_rotation(g[1], g[2], g[3]).astype(np.float64)
+    r2 = np.eye(3)
+    r2[2, 1] = delta[1]
+    r2[1, 2] = -delta[1]
+    r2[0, 2] = delta[2]
+    r2[2, 0] = -delta[2]
+    r2[1, 0] = delta[3]
+    r2[0, 1] = -delta[3]
+    u, _, vt = np.linalg.svd(r2)
+    r2 = np.dot(u, vt)
+    if np.linalg.det(r2) < 0:
+        u[:, 2] = -u[:, 2]
+        r2 = np.dot(u, vt)
+    r3 = np.dot(r1, r2)
+    pitch, yaw, roll = _rotation_to_euler(r3)
+    if np.isnan(pitch) or np.isnan(yaw) or np.isnan(roll):
+        pitch, yaw, roll = 0.0, 0.0, 0.0
+    g[1] = pitch
+    g[2] = yaw
+    g[3] = roll
+    if not rigid:
+        for j in range(loc.shape[0]):
+            loc[j] += delta[6 + j]
+
+
+@jit
 def _shape_2d(mean, pc, loc, g):
     n = mean.shape[0] // 3
     s3 = mean + np.dot(pc, loc)
@@ -148,33 +180,7 @@ def _loop(mean, pc, ev, responses, base, i2r, r2i, visible, weights, reg_diag, t
         chol = np.linalg.cholesky(hess)
         tmp = np.linalg.solve(chol, rhs)
         delta = np.linalg.solve(chol.T, tmp).astype(np.float32)
-        # PDM::UpdateModelParameters
-        g[0] += delta[0]
-        g[4] += delta[4]
-        g[5] += delta[5]
-        r1 = _euler_to_rotation(g[1], g[2], g[3]).astype(np.float64)
-        r2 = np.eye(3)
-        r2[2, 1] = delta[1]
-        r2[1, 2] = -delta[1]
-        r2[0, 2] = delta[2]
-        r2[2, 0] = -delta[2]
-        r2[1, 0] = delta[3]
-        r2[0, 1] = -delta[3]
-        u, _, vt = np.linalg.svd(r2)
-        r2 = np.dot(u, vt)
-        if np.linalg.det(r2) < 0:
-            u[:, 2] = -u[:, 2]
-            r2 = np.dot(u, vt)
-        r3 = np.dot(r1, r2)
-        pitch, yaw, roll = _rotation_to_euler(r3)
-        if np.isnan(pitch) or np.isnan(yaw) or np.isnan(roll):
-            pitch, yaw, roll = 0.0, 0.0, 0.0
-        g[1] = pitch
-        g[2] = yaw
-        g[3] = roll
-        if not rigid:
-            for j in range(m):
-                loc[j] += delta[6 + j]
+        update_parameters(g, loc, delta, rigid)
         # PDM::Clamp (+-3 standard deviations)
         for j in range(m):
             if abs(loc[j]) > limits[j]:
