@@ -67,6 +67,30 @@ def _parity_text(p: dict[str, Any] | None) -> str:
 
 # --------------------------------------------------------------------------- rows
 
+def cpp_fps(clip: str, timing_md: Path | None = None) -> dict[str, float]:
+    """C++ OpenFace FeatureExtraction's median fps on ``clip`` from the shared reference's TIMING.md.
+
+    ``{"single": fps, "default": fps}`` (single-threaded, default threads); empty
+    when the file or the clip is absent. Those runs include model loading
+    (about 0.5-1 s), so the ratio slightly favours us on short clips.
+    """
+    if timing_md is None:
+        from experiments.harness.parity import shared_dir
+
+        timing_md = shared_dir() / "reference" / "TIMING.md"
+    if not timing_md.is_file():
+        return {}
+    out = {}
+    for line in timing_md.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 8 and cells[0] == clip and cells[2] in ("single", "default"):
+            try:
+                out.setdefault(cells[2], float(cells[7]))
+            except ValueError:
+                continue
+    return out
+
+
 def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per measured configuration; speedup against the baseline of the same workload."""
     rows = []
@@ -94,6 +118,8 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         base = by_workload.get(r["wid"])
         r["speedup"] = base / r["ms"] if base and r["ms"] else None
+        cpp = cpp_fps(r["wid"][0]).get("single")
+        r["vs_cpp"] = r["fps"] / cpp if cpp and r["fps"] else None
     return rows
 
 
@@ -263,11 +289,14 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
         d.heading("Phase table")
         d.para("ms/frame: median wall time per frame after the first (the first frame, with model loading and JIT "
                "compilation, is reported apart). Speedup: against the reference configuration (else the first "
-               "row) on the same workload.")
-        d.table(["configuration", "from", "workload", "frames", "ms/frame", "speedup", "FPS", "first frame ms",
-                 "parity"],
+               "row) on the same workload. vs C++: our FPS over C++ OpenFace FeatureExtraction's single-thread FPS on "
+               "the same clip (reference/TIMING.md, whole runs including model loading).")
+        d.table(["configuration", "from", "workload", "frames", "ms/frame", "speedup", "FPS", "vs C++",
+                 "first frame ms", "parity"],
                 [[r["label"], r["source"], r["workload"], r["frames"], _fmt(r["ms"]), _fmt(r["speedup"], ".2f") + "x"
-                  if r["speedup"] else "-", _fmt(r["fps"], ".1f"), _fmt(r["first"], ".0f"), r["parity"]] for r in rows])
+                  if r["speedup"] else "-", _fmt(r["fps"], ".1f"),
+                  _fmt(r["vs_cpp"], ".2f") + "x" if r["vs_cpp"] else "-", _fmt(r["first"], ".0f"), r["parity"]]
+                 for r in rows])
 
     stage_png = _stage_plot(plots, docs)
     if stage_png:

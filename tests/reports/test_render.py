@@ -67,3 +67,9 @@ def test_report_of_a_non_result_is_a_one_line_error(tmp_path, capsys):
     assert cli.main(["report", str(bad), "-o", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "expected an aubench result" in err[0]
+
+
+def test_cpp_fps_reads_the_shared_timing_table():
+    fps = render.cpp_fps("default.wmv")
+    assert fps["single"] == pytest.approx(38.2) and fps["default"] == pytest.approx(51.5)
+    assert render.cpp_fps("not-a-clip.avi") == {}
