@@ -12,6 +12,9 @@ marks successful). Also per-frame HOG correlation / max abs difference against
 aligning and computing it (isolates the geometry and calibration path: the only input
 then not C++'s is the PDM fit to the CSV's 0.1-px landmarks).
 
+``python -m experiments.harness.au_parity --images``: image mode (static models) on
+sample1-6 from the C++ HOG and CSV landmarks.
+
 ``python -m experiments.harness.au_parity --online`` replays default.wmv's C++ HOG and
 geometry descriptors (``trace/au``) through the running medians, predictors and
 post-processing and reports the differences (expected: ~1e-14 online, 0 final cells).
@@ -215,6 +218,35 @@ def online_replay(selection: dict[str, str] | None = None, shared: Path | None =
             "variants": kernels.selection}
 
 
+def image_parity(selection: dict[str, str] | None = None, shared: Path | None = None) -> dict:
+    """FaceLandmarkImg (static models, no calibration): every face of sample1-6 from its C++ HOG
+    and CSV landmarks, against ``reference/images/sampleN.csv`` (``_r`` 2 dp, ``_c`` 1 dp)."""
+    shared = shared or shared_dir()
+    root = shared / "reference" / "images"
+    models = read_au_models(locate(None) / "AU_predictors" / "main_static_svms.txt")
+    predictor = AUPredictor(models)
+    from pipeline.au.geometry import fit_geometry
+    from pipeline.models.pdm import read_pdm
+
+    pdm = read_pdm(models.pdm_path)
+    kernels = registry.resolve(selection or {})
+    faces, r_cells, c_cells, max_abs = 0, 0, 0, 0.0
+    for path in sorted(root.glob("sample*.csv")):
+        columns, text = read_csv_columns(path), read_csv_text(path)
+        _, hog = read_hog_file(path.with_suffix(".hog"))
+        for k, landmarks in enumerate(csv_landmarks(columns)):
+            _, _, geometry = fit_geometry(pdm, landmarks)
+            v = predictor.predict(kernels, hog[k], geometry)
+            for name, x in v.intensity.items():
+                x = min(max(x, 0.0), 5.0)
+                max_abs = max(max_abs, abs(x - float(text[f"{name}_r"][k])))
+                r_cells += f"{x:.2f}" != text[f"{name}_r"][k]
+            c_cells += sum(f"{x:.1f}" != text[f"{name}_c"][k] for name, x in v.occurrence.items())
+            faces += 1
+    return {"faces": faces, "intensity_cells_differing": int(r_cells), "intensity_cells": faces * len(predictor.intensity_names),
+            "intensity_max_abs_diff": max_abs, "occurrence_cells_differing": int(c_cells)}
+
+
 def bench(selections: list[dict[str, str]], shared: Path | None = None) -> list[dict]:
     """ms/frame of the running-median update (every other frame, averaged) and the prediction."""
     shared = shared or shared_dir()
@@ -272,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.harness.au_parity", description=__doc__.split("\n\n")[0])
     p.add_argument("clip", nargs="?", help=f"reference clip ({', '.join(CLIPS)})")
     p.add_argument("--online", action="store_true", help="replay default.wmv's C++ HOG and geometry (trace/au)")
+    p.add_argument("--images", action="store_true", help="static models on sample1-6 (C++ HOG, CSV landmarks)")
     p.add_argument("--bench", action="store_true", help="time medians and predictions per variant")
     p.add_argument("--hog-from-reference", action="store_true", help="use the C++ .hog instead of align + FHOG")
     p.add_argument("--frames", type=int, default=None, help="only the first N frames")
@@ -291,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
             result = bench(sels)
             for row in result:
                 print(json.dumps(row))
+        elif args.images:
+            result = image_parity(selection)
+            print(json.dumps(result, indent=1))
         elif args.online:
             result = online_replay(selection)
             print(json.dumps(result, indent=1))
@@ -298,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             result = clip_parity(args.clip, selection, args.hog_from_reference, args.frames)
             _print_clip(result)
         else:
-            p.error("give a CLIP, --online or --bench")
+            p.error("give a CLIP, --online, --images or --bench")
         if args.json:
             args.json.write_text(json.dumps(result, indent=1))
     except AubenchError as exc:
