@@ -86,7 +86,10 @@ class TrackerState:
 class TrackResult:
     """One frame's tracking output (the CSV's landmark, pose and gaze columns).
 
-    ``success`` is DetectLandmarksInVideo's return value (the CSV ``success``);
+    ``success`` is DetectLandmarksInVideo's return value (the CSV ``success``, the HOG
+    file's good-frame flag and the gaze gate); ``detection_success`` is the model's own
+    field, which FeatureExtraction hands to ``FaceAnalyser::AddNextFrame``. They differ
+    only on a first detection that fails validation (returned True, model False).
     ``confidence`` is ``detection_certainty`` (the CSV ``confidence``). Gaze is zero when
     ``success`` is False, as FeatureExtraction leaves it.
     """
@@ -103,6 +106,7 @@ class TrackResult:
     gaze_0: np.ndarray  # (3,) left eye
     gaze_1: np.ndarray  # (3,) right eye
     gaze_angle: np.ndarray  # (2,) rad
+    detection_success: bool = False
     likelihood: float = 0.0
     detected: bool = False  # a face detection ran on this frame
     iterations: list = field(default_factory=list)  # NU-RLMS updates of the fits run on this frame
@@ -294,5 +298,5 @@ class LandmarkTracker:
             landmarks=s.landmarks.copy(), params_global=s.params_global.copy(), params_local=s.params_local.copy(),
             success=bool(success), confidence=float(s.detection_certainty), eye_landmarks_2d=eye_2d,
             eye_landmarks_3d=eye_3d, landmarks_3d=landmarks_3d, pose=pose, gaze_0=gaze_0, gaze_1=gaze_1,
-            gaze_angle=angle, likelihood=float(s.model_likelihood), detected=bool(detected), iterations=iterations,
+            gaze_angle=angle, detection_success=bool(s.detection_success), likelihood=float(s.model_likelihood), detected=bool(detected), iterations=iterations,
         )

@@ -154,6 +154,7 @@ def test_initial_detection_failing_validation_still_reports_success():
     tracker, detector, clnf = make_tracker(faces={1}, detect_fail={1})
     results = run(tracker, detector, clnf, 2)
     assert results[0].success and results[0].confidence == pytest.approx(0.0167)
+    assert not results[0].detection_success  # what the AU analyser is told
     assert results[0].gaze_0.any()  # gaze follows the returned success
     assert clnf.calls[1][2] == INIT  # detection_success is False, so large windows next
 
