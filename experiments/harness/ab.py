@@ -11,33 +11,13 @@ beside the speed.
 
 from __future__ import annotations
 
-import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from experiments.harness import parity, results, stats, workload as workload_mod
 from pipeline import config as config_mod
-
-
-class Progress:
-    """One line per run on stderr: which run, fps, elapsed and ETA (for multi-run commands)."""
-
-    def __init__(self, total: int, what: str, stream=None):
-        self.total, self.what, self.done = total, what, 0
-        self.stream = stream or sys.stderr
-        self.start = time.monotonic()
-
-    def step(self, label: str, outcome: workload_mod.RunOutcome) -> None:
-        self.done += 1
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        fps = outcome.frames / outcome.wall_s if outcome.wall_s > 0 else float("nan")
-        self.stream.write(f"{self.what}: run {self.done}/{self.total} ({label}): {outcome.frames} frames, "
-                          f"{fps:.1f} fps; elapsed {elapsed:.0f} s, ETA {eta:.0f} s\n")
-        self.stream.flush()
 
 
 def arm_summary(outcomes: list[workload_mod.RunOutcome]) -> dict[str, Any]:
@@ -58,7 +38,7 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
     doc["config_a"] = results.config_section(config_a)
     doc["variants_a"] = results.variant_hashes(config_a.variant_selection)
     doc["config_b"] = doc["config"]
-    meter = Progress(2 * pairs + 2, "ab") if progress else None
+    meter = workload_mod.Progress(2 * pairs + 2, "ab") if progress else None
     with tempfile.TemporaryDirectory(prefix="aubench-ab-") as tmp:
         out_a, out_b = Path(tmp, "a"), Path(tmp, "b")
         warm = {}

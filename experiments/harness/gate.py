@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 from experiments.harness import calibration, parity, results, workload as workload_mod
-from experiments.harness.ab import Progress
 from pipeline import config as config_mod
 from pipeline.errors import InputError
 
@@ -87,7 +86,7 @@ def measure(wl: workload_mod.Workload, repeats: int = 3, progress: bool = True) 
     """
     calib = [calibration.measure()["min_ms"]]
     runs = []
-    meter = Progress(repeats, "gate") if progress else None
+    meter = workload_mod.Progress(repeats, "gate") if progress else None
     with tempfile.TemporaryDirectory(prefix="aubench-gate-") as tmp:
         for i in range(repeats):
             o = workload_mod.run(wl, Path(tmp, str(i)), progress=False)

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +258,3 @@ def describe_environment_line(doc: dict[str, Any]) -> str:
             f"numpy {v.get('numpy', '?')}, opencv {v.get('opencv', '?')}, numba {v.get('numba', '?')}; "
             f"aubench {c.get('version', '?')} {c.get('describe') or ''}")
 
-
-def python_executable() -> str:
-    return sys.executable

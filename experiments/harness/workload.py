@@ -92,6 +92,24 @@ class RunOutcome:
         return len(self.timer.frame_ms)
 
 
+class Progress:
+    """One line per run on stderr: which run, fps, elapsed and ETA (for multi-run commands)."""
+
+    def __init__(self, total: int, what: str, stream=None):
+        self.total, self.what, self.done = total, what, 0
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+
+    def step(self, label: str, outcome: RunOutcome) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        fps = outcome.frames / outcome.wall_s if outcome.wall_s > 0 else float("nan")
+        self.stream.write(f"{self.what}: run {self.done}/{self.total} ({label}): {outcome.frames} frames, "
+                          f"{fps:.1f} fps; elapsed {elapsed:.0f} s, ETA {eta:.0f} s\n")
+        self.stream.flush()
+
+
 def entry_point():
     """``pipeline.extract.run``; a clear error while the run loop does not exist yet."""
     try:
