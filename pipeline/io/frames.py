@@ -1,0 +1,196 @@
+"""Input frames: a video file, an image, or a folder of images, decoded by OpenCV.
+
+Mirrors ``SequenceCapture.cpp`` (what FeatureExtraction reads frames through):
+
+* a video file is decoded with ``cv::VideoCapture``; frame ``k`` (1-based) has the
+  timestamp ``(k - 1) * (1.0 / fps)`` s, with ``fps = CAP_PROP_FPS`` or 30 when
+  OpenCV reports none (``SequenceCapture::OpenVideoFile``, ``CaptureThread``);
+* a folder is the sorted list of its ``.jpg/.jpeg/.png/.bmp`` files, each read with
+  ``cv::imread(IMREAD_COLOR)``; fps is 0 and every timestamp 0
+  (``SequenceCapture::OpenImageSequence``); a single image is a one-frame folder;
+* the grey frame is ``cv::cvtColor(BGR2GRAY)`` of the decoded BGR frame
+  (``ConvertToGrayscale_8bit``). ``IMREAD_COLOR`` already gives greyscale images
+  three channels; a decoded frame that still has one or four is converted to BGR.
+
+Camera intrinsics default as ``SequenceCapture::SetCameraIntrinsics`` does
+(:meth:`FrameSource.intrinsics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.errors import InputError
+
+# OpenFace's image-sequence extensions (SequenceCapture::OpenImageSequence); matched case-insensitively.
+SEQUENCE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+# What a single input file counts as an image rather than a video.
+IMAGE_EXTENSIONS = SEQUENCE_EXTENSIONS + (".tif", ".tiff", ".webp", ".ppm", ".pgm", ".jp2")
+DEFAULT_FPS = 30.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: ``number`` 1-based, ``timestamp`` s, ``bgr`` (h, w, 3) uint8, ``gray`` (h, w) uint8."""
+
+    number: int
+    timestamp: float
+    bgr: np.ndarray
+    gray: np.ndarray
+
+
+def _to_bgr(img: np.ndarray) -> np.ndarray:
+    """A decoded image as 3-channel uint8 BGR (greyscale and BGRA converted)."""
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    if img.shape[2] == 1:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    return img
+
+
+def to_gray(bgr: np.ndarray) -> np.ndarray:
+    """``cv::cvtColor(BGR2GRAY)``, as ``ConvertToGrayscale_8bit`` does for a 3-channel uint8 frame."""
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+
+
+def _imread(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None or img.size == 0:
+        raise InputError(f"{path}: OpenCV cannot decode this image; give a readable .jpg, .png or .bmp file")
+    return _to_bgr(img)
+
+
+class FrameSource:
+    """The frames of one input, in order. Iterate to get :class:`Frame` objects.
+
+    Attributes
+    ----------
+    path : the input as given.
+    kind : ``"video"``, ``"image"`` or ``"images"`` (a folder).
+    fps : frames per second (0 for images, as OpenFace).
+    frame_count : frames OpenCV announces for a video (``CAP_PROP_FRAME_COUNT``; may be
+        approximate), the number of files for images.
+    width, height : frame size in pixels.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._capture = None
+        self._files: list[Path] = []
+        if not self.path.exists():
+            raise InputError(f"{self.path}: no such file or folder; give a video, an image or a folder of images")
+        if self.path.is_dir():
+            self.kind = "images"
+            self._files = sorted(p for p in self.path.iterdir()
+                                 if p.is_file() and p.suffix.lower() in SEQUENCE_EXTENSIONS)
+            if not self._files:
+                raise InputError(f"{self.path}: no images in this folder (expected {', '.join(SEQUENCE_EXTENSIONS)} "
+                                 "files); give a folder of images, a video or an image")
+            first = _imread(self._files[0])
+            self._first = first
+            self.fps = 0.0
+            self.frame_count = len(self._files)
+        elif self.path.suffix.lower() in IMAGE_EXTENSIONS:
+            self.kind = "image"
+            self._files = [self.path]
+            first = _imread(self.path)
+            self._first = first
+            self.fps = 0.0
+            self.frame_count = 1
+        else:
+            self.kind = "video"
+            if self.path.stat().st_size == 0:
+                raise InputError(f"{self.path}: the file is empty (0 bytes); give a video OpenCV can decode")
+            cap = cv2.VideoCapture(str(self.path))
+            if not cap.isOpened():
+                raise InputError(f"{self.path}: OpenCV cannot open this as a video (unknown or damaged format); "
+                                 "give a video OpenCV can decode (e.g. .avi, .mp4, .wmv), an image or a folder of images")
+            ok, first = cap.read()
+            if not ok or first is None or first.size == 0:
+                cap.release()
+                raise InputError(f"{self.path}: the video has no decodable frames; give a video OpenCV can decode")
+            self._capture = cap
+            self._first = _to_bgr(first)
+            fps = cap.get(cv2.CAP_PROP_FPS)
+            self.fps = DEFAULT_FPS if not (fps == fps) or fps <= 0 else float(fps)
+            self.frame_count = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+        self.height, self.width = self._first.shape[:2]
+        self._started = False
+
+    # ------------------------------------------------------------------ metadata
+    def intrinsics(self, fx: float = 0.0, fy: float = 0.0, cx: float = 0.0, cy: float = 0.0) -> tuple[float, float, float, float]:
+        """``(fx, fy, cx, cy)`` in px: the values given, or OpenFace's defaults where 0.
+
+        Defaults (``SequenceCapture::SetCameraIntrinsics``, float arithmetic): ``cx, cy`` the
+        image centre; ``fx = fy = (500 * w / 640 + 500 * h / 480) / 2`` (500, 500, 320, 240
+        for 640x480). Pass ``config.camera``'s fields; zero means "default".
+        """
+        f32 = np.float32
+        if cx == 0:
+            cx, cy = f32(self.width) / f32(2), f32(self.height) / f32(2)
+        if fx == 0:
+            fx_d = f32(500) * (f32(self.width) / f32(640))
+            fy_d = f32(500) * (f32(self.height) / f32(480))
+            fx = fy = (fx_d + fy_d) / f32(2)
+        return float(f32(fx)), float(f32(fy)), float(f32(cx)), float(f32(cy))
+
+    @property
+    def stem(self) -> str:
+        """The output name OpenFace uses: the input's name without extension."""
+        return self.path.stem if self.kind != "images" else self.path.name
+
+    # ------------------------------------------------------------------ frames
+    def _timestamp(self, index: int) -> float:
+        # frame_num_int * (1.0 / fps), in that order (SequenceCapture::CaptureThread)
+        return index * (1.0 / self.fps) if self.kind == "video" else 0.0
+
+    def _make(self, index: int, bgr: np.ndarray) -> Frame:
+        return Frame(index + 1, self._timestamp(index), bgr, to_gray(bgr))
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._started:
+            raise RuntimeError(f"{self.path}: a FrameSource is read once; open the input again")
+        self._started = True
+        try:
+            yield self._make(0, self._first)
+            self._first = None
+            if self.kind == "video":
+                index = 1
+                while True:
+                    ok, bgr = self._capture.read()
+                    if not ok or bgr is None or bgr.size == 0:
+                        break
+                    yield self._make(index, _to_bgr(bgr))
+                    index += 1
+            else:
+                for index, path in enumerate(self._files[1:], start=1):
+                    yield self._make(index, _imread(path))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"FrameSource({str(self.path)!r}, kind={self.kind}, {self.width}x{self.height}, "
+                f"fps={self.fps:g}, frames={self.frame_count})")
+
+
+def open_input(path: str | Path) -> FrameSource:
+    """Open a video file, an image or a folder of images; an unusable input is an InputError naming it."""
+    return FrameSource(path)
