@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pipeline.config import Config
@@ -55,6 +56,15 @@ def c_mod(a: int, b: int) -> int:
     """C++ ``%`` on ints (the sign follows the dividend)."""
     r = abs(a) % abs(b)
     return -r if a < 0 else r
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """``ImageManipulationHelpers.h::ConvertToGrayscale_8bit`` for uint8 images."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 @dataclass
@@ -213,13 +223,17 @@ class LandmarkTracker:
             s.parts[name] = PartState(np.asarray(pg, F32).copy(), np.asarray(pl, F32).copy(), np.asarray(lm, F32).copy())
 
     # -- one frame -----------------------------------------------------------------------------
-    def track(self, bgr: np.ndarray, gray: np.ndarray, timer: StageTimer = NULL_TIMER) -> TrackResult:
+    def track(self, bgr: np.ndarray, gray: np.ndarray | None = None, timer: StageTimer = NULL_TIMER) -> TrackResult:
         """``DetectLandmarksInVideo`` on one frame, then FeatureExtraction's pose/gaze outputs.
 
         Parameters
         ----------
-        bgr : (h, w, 3) uint8 frame as decoded; gray : (h, w) uint8 (``COLOR_BGR2GRAY``).
+        bgr : (h, w, 3) uint8 frame as decoded.
+        gray : (h, w) uint8; when None it is made as ``ConvertToGrayscale_8bit`` does
+            (``COLOR_BGR2GRAY``, ``COLOR_BGRA2GRAY`` for 4 channels).
         """
+        if gray is None:
+            gray = to_gray(bgr)
         with timer("landmarks"):
             success, detected, iterations = self._detect_landmarks_in_video(bgr, gray, timer)
         return self._outputs(gray.shape[1], gray.shape[0], success, detected, iterations, timer)
