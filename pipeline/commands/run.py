@@ -9,17 +9,36 @@ from pipeline.errors import InputError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="extract landmarks, pose, gaze and AUs into an OpenFace-format CSV")
+    p = sub.add_parser("run", help="extract landmarks, pose, gaze and AUs into an OpenFace-format CSV",
+                       description="Writes OUTDIR/<input stem>.csv in OpenFace FeatureExtraction's format "
+                                   "(plus <stem>.hog and <stem>_aligned/ when asked). Flags override the "
+                                   "config file's [output] section.")
     p.add_argument("input", help="video file, image, or folder of images")
     p.add_argument("-o", "--out-dir", required=True, help="output folder (OUTDIR/<input stem>.csv)")
     add_config_arguments(p)
+    p.add_argument("--landmarks-from", metavar="CSV",
+                   help="replay landmarks, success, pose and gaze from this OpenFace CSV instead of tracking "
+                        "(runs the AU stage alone)")
+    p.add_argument("--hogalign", action="store_true", default=None,
+                   help="also write OUTDIR/<stem>.hog (FHOG of each aligned face; OpenFace's -hogalign)")
+    p.add_argument("--simalign", action="store_true", default=None,
+                   help="also write OUTDIR/<stem>_aligned/ (aligned faces; OpenFace's -simalign)")
+    p.add_argument("--frames", type=int, metavar="N", help="process only the first N frames")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
-    cfg = load_config(args)
+    # The config first: a bad --config is reported before anything else is looked at.
+    cfg = load_config(args, output={"hogalign": args.hogalign, "simalign": args.simalign})
     src = Path(args.input)
     if not src.exists():
         raise InputError(f"{src}: no such file or folder; give a video, an image or a folder of images")
-    print(f"config {cfg.name}: no pipeline stages are implemented yet; nothing ran")
+    if args.landmarks_from is not None and not Path(args.landmarks_from).is_file():
+        raise InputError(f"{args.landmarks_from}: no such CSV for --landmarks-from; give an OpenFace CSV of this input")
+    from pipeline.extract import run
+
+    result = run(src, Path(args.out_dir), cfg, frames=args.frames, landmarks_from=args.landmarks_from,
+                 progress=not args.quiet, models_dir=args.models)
+    print(result.summary())
     return 0

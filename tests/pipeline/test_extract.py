@@ -1,0 +1,217 @@
+"""The run loop on real media: replayed landmarks, stage protocols, outputs, interruption, progress."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from pipeline import extract
+from pipeline.config import Config, OutputParameters, with_overrides
+from pipeline.errors import InputError
+from pipeline.io.csv_out import CsvSchema
+from pipeline.io.hog_file import read_hog
+from pipeline.io.openface_csv import read_openface_csv
+from pipeline.timing import StageTimer
+from tests.conftest import MEDIA, REFERENCE
+
+VIDEO = MEDIA / "default.wmv"
+REF_CSV = REFERENCE / "default" / "default.csv"
+N_AU_COLUMNS = 35
+
+
+@dataclass
+class FakeResult:
+    aligned_bgr: np.ndarray
+    hog: np.ndarray
+    au_intensity: dict
+    au_occurrence: dict
+
+
+@dataclass
+class FakePost:
+    intensity: dict
+    occurrence: dict
+
+
+class FakeAnalyser:
+    """An Analyser with the protocol's interface: AU01 = frame's mean landmark x / 1000."""
+
+    intensity_names = ("AU01", "AU02")
+    occurrence_names = ("AU01", "AU45")
+
+    def __init__(self):
+        self.calls = []
+
+    def add_next_frame(self, bgr, landmarks68, success, timestamp, timer=None):
+        self.calls.append((bgr.shape, np.asarray(landmarks68).shape, success, timestamp))
+        v = float(np.mean(landmarks68[:, 0])) / 1000.0
+        return FakeResult(np.full((112, 112, 3), len(self.calls), np.uint8), np.full((12, 12, 31), v, np.float32),
+                          {"AU01": v, "AU02": 0.0}, {"AU01": 1.0, "AU45": 0.0})
+
+    def postprocess(self, intensity, occurrence, successes):
+        assert len(successes) == len(self.calls)
+        return FakePost({k: np.asarray(v) + 1.0 for k, v in intensity.items()},
+                        {k: np.asarray(v) for k, v in occurrence.items()})
+
+
+def _cells(line):
+    return line.rstrip("\n").split(",")
+
+
+def test_replay_reproduces_the_reference_columns(tmp_path):
+    """--landmarks-from: every non-AU column equals the C++ CSV's; AUs from whichever AU stage exists."""
+    timer = StageTimer()
+    res = extract.run(VIDEO, tmp_path, Config(), timer, frames=12, landmarks_from=REF_CSV, progress=False)
+    assert res.csv == tmp_path / "default.csv" and res.frames == 12 and timer.frames == 12
+    ours = res.csv.read_text().splitlines()
+    ref = REF_CSV.read_text().splitlines()
+    assert ours[0] == ref[0]
+    for a, b in zip(ours[1:], ref[1:13]):
+        assert _cells(a)[:-N_AU_COLUMNS] == _cells(b)[:-N_AU_COLUMNS]
+    assert res.stages_ran[:3] == ["landmarks (replayed from default.csv)", "pose (replayed)", "gaze (replayed)"]
+    if extract.analyser_unavailable() is None:
+        assert "au" in res.stages_ran and res.postprocessed
+        table = read_openface_csv(res.csv)
+        assert np.isfinite(table.au_intensity()["AU12"]).all()
+        assert set(_cells(ours[1])[-N_AU_COLUMNS:]) - {"0.00"}  # some AU is not zero
+    else:
+        assert "au" in res.stages_unavailable and _cells(ours[1])[-N_AU_COLUMNS:] == ["0"] * N_AU_COLUMNS
+    stages = timer.per_frame()
+    assert {"decode", "landmarks", "write"} <= set(stages) and len(stages["write"]) == 12
+
+
+def test_analyser_protocol_outputs_and_postprocessing(tmp_path):
+    cfg = with_overrides(Config(), output={"hogalign": True, "simalign": True})
+    fake = FakeAnalyser()
+    timer = StageTimer()
+    res = extract.run(VIDEO, tmp_path, cfg, timer, frames=8, landmarks_from=REF_CSV, progress=False, analyser=fake)
+    assert len(fake.calls) == 8 and fake.calls[0][:3] == ((480, 640, 3), (68, 2), True)
+    assert fake.calls[1][3] == pytest.approx(1 / 15)
+    table = read_openface_csv(res.csv)
+    assert table.names[-4:] == ["AU01_r", "AU02_r", "AU01_c", "AU45_c"]
+    ref = read_openface_csv(REF_CSV)
+    expected = np.round(ref.landmarks_2d()[:8, :, 0].mean(axis=1) / 1000.0 + 1.0, 2)
+    assert np.allclose(table.column("AU01_r"), expected, atol=0.005 + 1e-9)  # post-processed (+1), 2 dp
+    assert _cells(res.csv.read_text().splitlines()[1])[-1] == "0.00"
+    hog = read_hog(res.hog)
+    assert len(hog) == 8 and hog.good.all()
+    files = sorted(p.name for p in res.aligned_dir.iterdir())
+    assert files[0] == "frame_det_00_000001.bmp" and len(files) == 8
+    assert "au" in timer.per_frame()
+
+
+def test_no_tracker_writes_untracked_rows_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(extract, "TRACKER_MODULES", ("pipeline.no_such_stage",))
+    cfg = with_overrides(Config(), output={"aus": False})
+    res = extract.run(VIDEO, tmp_path, cfg, frames=3, progress=False)
+    assert "pipeline.no_such_stage not written yet" in res.stages_unavailable["detect+landmarks+pose+gaze"]
+    assert "--landmarks-from" in res.summary()
+    table = read_openface_csv(res.csv)
+    assert len(table) == 3 and not table.success.any()
+
+
+class ExplodingTracker(extract.ReplayTracker):
+    def __init__(self, after, exc):
+        super().__init__(REF_CSV)
+        self.after, self.exc, self.n = after, exc, 0
+
+    def track(self, bgr, gray, timer=None):
+        self.n += 1
+        if self.n > self.after:
+            raise self.exc
+        return super().track(bgr, gray)
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), RuntimeError("stage bug")])
+def test_interrupted_run_leaves_valid_outputs(tmp_path, exc):
+    cfg = with_overrides(Config(), output={"hogalign": True})
+    with pytest.raises(type(exc)):
+        extract.run(VIDEO, tmp_path, cfg, frames=20, tracker=ExplodingTracker(5, exc), analyser=FakeAnalyser(),
+                    progress=False)
+    table = read_openface_csv(tmp_path / "default.csv")
+    assert table.frame.tolist() == [1, 2, 3, 4, 5]
+    assert len(read_hog(tmp_path / "default.hog")) == 5
+
+
+def test_progress_reports_frames_fps_and_eta(tmp_path):
+    stream = io.StringIO()
+    bar = extract.Progress(10, stream, "run x", interval_s=0.0)
+    bar.update(4)
+    bar.finish(10)
+    text = stream.getvalue()
+    assert "frame 4/10 (40%)" in text and "fps" in text and "ETA" in text and "frame 10/10" in text
+    stream = io.StringIO()
+    extract.run(VIDEO, tmp_path, Config(), frames=2, landmarks_from=REF_CSV, analyser=FakeAnalyser(),
+                progress=False, progress_stream=stream)
+    assert stream.getvalue() == ""
+
+
+def test_schema_follows_output_flags(tmp_path):
+    cfg = with_overrides(Config(), output={"gaze": False, "landmarks_3d": False})
+    res = extract.run(VIDEO, tmp_path, cfg, frames=2, landmarks_from=REF_CSV, analyser=FakeAnalyser(), progress=False)
+    header = res.csv.read_text().splitlines()[0]
+    expected = CsvSchema.from_output(OutputParameters(gaze=False, landmarks_3d=False),
+                                     au_intensity=("AU01", "AU02"), au_occurrence=("AU01", "AU45")).header()
+    assert header + "\n" == expected
+
+
+def test_replay_errors(tmp_path):
+    short = tmp_path / "short.csv"
+    short.write_text("\n".join(REF_CSV.read_text().splitlines()[:3]) + "\n")
+    with pytest.raises(InputError, match="no row for frame 3") as err:
+        extract.run(VIDEO, tmp_path / "o", Config(), frames=5, landmarks_from=short, analyser=FakeAnalyser(),
+                    progress=False)
+    assert str(short) in str(err.value)
+    assert len(read_openface_csv(tmp_path / "o" / "default.csv")) == 2
+    with pytest.raises(InputError, match="--frames"):
+        extract.run(VIDEO, tmp_path, Config(), frames=0)
+    with pytest.raises(InputError, match="no such file"):
+        extract.run(tmp_path / "none.avi", tmp_path, Config())
+
+
+def test_image_input_with_replayed_image_csv(tmp_path):
+    res = extract.run(MEDIA / "sample1.jpg", tmp_path, Config(),
+                      landmarks_from=REFERENCE / "images" / "sample1.csv", analyser=FakeAnalyser(), progress=False)
+    table = read_openface_csv(res.csv)
+    ref = read_openface_csv(REFERENCE / "images" / "sample1.csv")
+    assert len(table) == 1 and table.timestamp[0] == 0 and table.success[0]
+    assert np.array_equal(table.landmarks_2d(), ref.landmarks_2d())
+
+
+def _cli(*args, env_models=True):
+    import os
+
+    env = dict(os.environ)
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", "run", *map(str, args)],
+                          capture_output=True, text=True, env=env)
+
+
+def test_cli_run_with_landmarks_from(tmp_path):
+    proc = _cli(VIDEO, "-o", tmp_path, "--landmarks-from", REF_CSV, "--frames", "3", "--hogalign", "--quiet",
+                "--variant", "running_median=reference")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert f"wrote {tmp_path / 'default.csv'} (3 frames" in proc.stdout
+    assert "stages run: landmarks (replayed from default.csv)" in proc.stdout
+    assert len(read_openface_csv(tmp_path / "default.csv")) == 3
+    if extract.analyser_unavailable() is None:
+        assert len(read_hog(tmp_path / "default.hog")) == 3
+    else:
+        assert "not yet available: au" in proc.stdout
+
+
+@pytest.mark.parametrize("args, match", [
+    (("--frames", "0"), "--frames 0"),
+    (("--landmarks-from", "/nonexistent.csv"), "/nonexistent.csv"),
+    (("--variant", "nope=fast"), "nope"),
+])
+def test_cli_errors_are_one_line(tmp_path, args, match):
+    proc = _cli(VIDEO, "-o", tmp_path, "--quiet", *args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr
