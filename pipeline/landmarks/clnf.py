@@ -245,7 +245,7 @@ class CLNFModel:
                 ref_shape = pdm_ops.calc_shape_2d(pdm, ref_global, loc)
                 sim_r2i, sim_i2r = pe.similarity_transforms(shape, ref_shape)
                 responses = pe.responses(gray, experts, scale, view, shape, sim_r2i, window, self.sigmas,
-                                         kernels.patch_response)
+                                         kernels.patch_response, kernels.warp_areas)
             settings = self.scale_settings(scale, window, view, params)
             last = scale == n_scales - 1 or (scale + 1 < len(window_sizes) and window_sizes[scale + 1] == 0) \
                 or scale + 1 >= len(window_sizes)

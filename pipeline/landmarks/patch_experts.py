@@ -163,13 +163,16 @@ def warp_matrix(point_xy, sim_ref_to_img: np.ndarray, area_size: int) -> np.ndar
 
 
 def sample_areas(gray: np.ndarray, landmarks: np.ndarray, indices: np.ndarray, sim_ref_to_img: np.ndarray,
-                 area_size: int) -> np.ndarray:
+                 area_size: int, warp_areas=None) -> np.ndarray:
     """(len(indices), A, A) float32 areas of interest, ``cv2.warpAffine`` with
     ``WARP_INVERSE_MAP | INTER_LINEAR`` and a constant 0 border (as OpenFace samples them).
 
     The warp matrices are those of :func:`warp_matrix`, computed for all points at once
-    with the same float32 operations.
+    with the same float32 operations; ``warp_areas`` is the resolved kernel (default: the
+    reference, one OpenCV call per point).
     """
+    if warp_areas is None:
+        from variants.warp_areas.reference import warp_areas
     a1 = np.float32(sim_ref_to_img[0, 0])
     b1 = np.float32(-sim_ref_to_img[0, 1])
     ah = (a1 * np.float32(area_size - 1.0)) / np.float32(2)
@@ -177,19 +180,12 @@ def sample_areas(gray: np.ndarray, landmarks: np.ndarray, indices: np.ndarray, s
     pts = np.asarray(landmarks, np.float32)[np.asarray(indices)]
     tx = ((pts[:, 0] - ah) + bh).astype(np.float64)
     ty = ((pts[:, 1] - ah) - bh).astype(np.float64)
-    m = np.array([[a1, -b1, 0.0], [b1, a1, 0.0]], np.float64)
-    out = np.empty((len(pts), area_size, area_size), np.float32)
-    flags = cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR
-    size = (area_size, area_size)
-    for i in range(len(pts)):
-        m[0, 2] = tx[i]
-        m[1, 2] = ty[i]
-        cv2.warpAffine(gray, m, size, dst=out[i], flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return out
+    return warp_areas(gray, tx, ty, float(a1), float(b1), area_size)
 
 
 def responses(gray: np.ndarray, experts: CCNFScale, scale_idx: int, view: int, landmarks: np.ndarray,
-              sim_ref_to_img: np.ndarray, window: int, cache: SigmaCache, patch_response) -> np.ndarray:
+              sim_ref_to_img: np.ndarray, window: int, cache: SigmaCache, patch_response,
+              warp_areas=None) -> np.ndarray:
     """Response maps of every landmark at one scale (``Patch_experts::Response``, CCNF branch).
 
     Parameters
@@ -197,7 +193,7 @@ def responses(gray: np.ndarray, experts: CCNFScale, scale_idx: int, view: int, l
     gray : (H, W) float32 grey image.
     landmarks : (n, 2) float32 current landmarks (image px).
     sim_ref_to_img : 2x2 float32 from :func:`similarity_transforms`.
-    patch_response : the resolved ``patch_response`` kernel.
+    patch_response, warp_areas : the resolved ``patch_response`` and ``warp_areas`` kernels.
 
     Returns
     -------
@@ -207,7 +203,7 @@ def responses(gray: np.ndarray, experts: CCNFScale, scale_idx: int, view: int, l
     visible = np.flatnonzero(experts.visibilities[view] != 0)
     size = experts.experts[view][visible[0]].width
     area_size = window + size - 1
-    areas = sample_areas(gray, landmarks, visible, sim_ref_to_img, area_size)
+    areas = sample_areas(gray, landmarks, visible, sim_ref_to_img, area_size, warp_areas)
     wm, al, sig = cache.visible_stack(scale_idx, experts, view, window)
     out = np.zeros((n, window, window), np.float32)
     out[visible] = patch_response(areas, wm, al, sig)

@@ -1,0 +1,39 @@
+"""Kernel ``warp_areas``: the areas of interest around landmarks (``cv::warpAffine`` in ``Patch_experts::Response``).
+
+Contract: :func:`variants.warp_areas.reference.warp_areas`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline import registry
+
+
+def _cases(rng, models_dir):
+    import cv2
+
+    image = (rng.random((120, 160)) * 255).astype(np.float32)
+    image = cv2.GaussianBlur(image, (5, 5), 1.5)
+    for k, area, rotated in ((12, 21, False), (20, 19, True), (8, 13, True)):
+        a1 = float(np.float32(rng.uniform(0.8, 6.0)))
+        b1 = float(np.float32(rng.uniform(-0.8, 0.8))) if rotated else 0.0
+        # some maps straddle or leave the image: the constant border is part of the contract
+        tx = rng.uniform(-40, 200, k).astype(np.float32).astype(np.float64)
+        ty = rng.uniform(-40, 160, k).astype(np.float32).astype(np.float64)
+        yield registry.Case((image, tx, ty, a1, b1, area), label=f"k{k}_A{area}")
+
+
+def _check(expected, actual, case):
+    assert actual.shape == expected.shape and actual.dtype == np.float32
+    diff = int(np.count_nonzero(actual != expected))
+    assert diff == 0, f"{case.label}: {diff} pixels differ from OpenCV (the kernel must be bit-identical)"
+
+
+registry.kernel("warp_areas", summary="areas of interest around landmarks (OpenCV warpAffine, bilinear, fixed point)",
+                cases=_cases, check=_check)
+registry.variant("warp_areas", "reference", "variants.warp_areas.reference:warp_areas",
+                 "one cv2.warpAffine call per landmark")
+registry.variant("warp_areas", "numba", "variants.warp_areas.numba_kernel:warp_areas",
+                 "OpenCV's fixed-point bilinear warp re-implemented, all landmarks in one compiled call",
+                 requires=("numba",))
