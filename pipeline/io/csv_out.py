@@ -104,11 +104,13 @@ class CsvSchema:
         return ",".join(self.columns()) + "\n"
 
 
+_SPECS = {d: f"{{:.{d}f}}" for d in range(7)}
+
+
 def _fixed(values, decimals: int) -> list[str]:
     """float32 values (the C++ ``float`` fields) in fixed notation."""
-    arr = np.asarray(values, dtype=np.float32).reshape(-1)
-    spec = f".{decimals}f"
-    return [format(float(v), spec) for v in arr]
+    as_double = np.asarray(values, dtype=np.float32).astype(np.float64).reshape(-1).tolist()
+    return list(map(_SPECS[decimals].format, as_double))
 
 
 def _block(values, shape: tuple[int, ...], what: str, frame: int) -> np.ndarray:
