@@ -29,6 +29,7 @@ times ``decode``, ``au`` and ``write``; the tracker times ``detect``, ``landmark
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import itertools
@@ -432,6 +433,9 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         if analyser is not None:
             names = {"au_intensity": tuple(analyser.intensity_names), "au_occurrence": tuple(analyser.occurrence_names)}
         schema = CsvSchema.from_output(out, sequence=True, **names)
+        if getattr(tracker, "has_eye_model", True) is False:
+            # FeatureExtraction drops the gaze block when the landmark model has no eye parts
+            schema = dataclasses.replace(schema, gaze=False)
         stem = source.stem
         csv_path = out_dir / f"{stem}.csv"
         hog_path = out_dir / f"{stem}.hog" if out.hogalign and analyser is not None else None

@@ -215,3 +215,24 @@ def test_cli_errors_are_one_line(tmp_path, args, match):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_tracker_without_eye_model_drops_the_gaze_block(tmp_path):
+    tracker = extract.ReplayTracker(REF_CSV)
+    tracker.has_eye_model = False
+    res = extract.run(VIDEO, tmp_path, Config(), frames=2, tracker=tracker, analyser=FakeAnalyser(), progress=False)
+    header = res.csv.read_text().splitlines()[0]
+    assert "gaze_0_x" not in header and "eye_lmk_x_0" not in header and "pose_Tx" in header
+
+
+def test_folder_input(tmp_path):
+    import shutil
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for name in ("sample2.jpg", "sample1.jpg"):
+        shutil.copy(MEDIA / name, folder / name)
+    res = extract.run(folder, tmp_path / "out", Config(), analyser=FakeAnalyser(), progress=False,
+                      tracker=extract.ReplayTracker(REF_CSV))
+    table = read_openface_csv(res.csv)
+    assert res.csv.name == "imgs.csv" and table.frame.tolist() == [1, 2] and (table.timestamp == 0).all()
