@@ -32,14 +32,13 @@ from pipeline.config import ParityThresholds
 from pipeline.errors import InputError
 
 N_LANDMARKS = 68
-HOG_VALUES = 12 * 12 * 31
 
 
 # --------------------------------------------------------------------------- readers
 
 @dataclass
 class OpenFaceCsv:
-    """Columns of an OpenFace CSV by name (header spaces stripped), as float arrays."""
+    """The columns of an OpenFace CSV by name, as the comparisons use them."""
 
     path: Path
     columns: dict[str, np.ndarray]
@@ -61,43 +60,19 @@ class OpenFaceCsv:
 
 
 def read_openface_csv(path: str | Path) -> OpenFaceCsv:
-    """Read a FeatureExtraction / FaceLandmarkImg CSV; a wrong file is an InputError naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such CSV; give an OpenFace FeatureExtraction CSV (e.g. OUTDIR/<clip>.csv)")
-    try:
-        with path.open(encoding="utf-8") as fh:
-            header = fh.readline()
-            names = [h.strip() for h in header.strip().split(",")]
-            if not header.strip() or not ({"frame", "face"} & set(names)):
-                raise InputError(f"{path}: expected an OpenFace CSV header starting with 'frame' or 'face', "
-                                 f"got {header[:60].strip()!r}; give a FeatureExtraction CSV")
-            data = np.loadtxt(fh, delimiter=",", ndmin=2, dtype=np.float64)
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text CSV; give an OpenFace FeatureExtraction CSV") from None
-    except ValueError as exc:
-        raise InputError(f"{path}: unreadable numbers ({exc}); give an OpenFace FeatureExtraction CSV") from None
-    if data.size and data.shape[1] != len(names):
-        raise InputError(f"{path}: header has {len(names)} columns, rows have {data.shape[1]}; the file is damaged")
-    if data.size == 0:
-        data = np.zeros((0, len(names)))
-    return OpenFaceCsv(path, {n: data[:, i] for i, n in enumerate(names)})
+    """Read a FeatureExtraction / FaceLandmarkImg CSV (:func:`pipeline.io.openface_csv.read_openface_csv`)."""
+    from pipeline.io.openface_csv import read_openface_csv as read_table
+
+    table = read_table(path)
+    return OpenFaceCsv(table.path, table.columns)
 
 
 def read_hog(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read an OpenFace ``.hog`` file: (good-frame flags (n,), descriptors (n, 4464) float32)."""
-    path = Path(path)
-    raw = path.read_bytes()
-    record = 4 * 3 + 4 + 4 * HOG_VALUES
-    if len(raw) % record:
-        raise InputError(f"{path}: expected whole records of {record} bytes (12x12x31 FHOG), got {len(raw)} bytes; "
-                         "give a .hog written by OpenFace or aubench")
-    n = len(raw) // record
-    arr = np.frombuffer(raw, dtype="<f4").reshape(n, record // 4)
-    dims = arr[:, :3].view("<i4")
-    if n and not np.all(dims == (12, 12, 31)):
-        raise InputError(f"{path}: expected 12x12x31 FHOG cells, got {dims[0].tolist()}; give a 112x112 alignment's .hog")
-    return arr[:, 3].copy(), arr[:, 4:].copy()
+    """An OpenFace ``.hog`` file (:func:`pipeline.io.hog_file.read_hog`): good-frame flags (n,), descriptors (n, d)."""
+    from pipeline.io.hog_file import read_hog as read_frames
+
+    frames = read_frames(path)
+    return frames.good.astype(np.float32), frames.descriptors.reshape(len(frames), -1)
 
 
 # --------------------------------------------------------------------------- geometry

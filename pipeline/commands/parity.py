@@ -29,13 +29,16 @@ def register(sub) -> None:
 
 def _run(args) -> int:
     from experiments.harness import parity, results, workload
+    from pipeline import config as config_mod
     from pipeline.errors import InputError
 
     cfg = load_config(args)
     reference = Path(args.reference) if args.reference else parity.find_reference(args.input)
     if reference is None:
         raise InputError(f"{args.input}: no reference CSV found beside the shared media; give --reference CSV")
-    wl = workload.Workload(Path(args.input), cfg, args.frames,
+    # The C++ reference was written with -hogalign -simalign: write both so HOG and aligned faces are compared.
+    run_cfg = config_mod.with_overrides(cfg, output={"hogalign": True, "simalign": True})
+    wl = workload.Workload(Path(args.input), run_cfg, args.frames,
                            Path(args.landmarks_from) if args.landmarks_from else None, reference)
     doc = results.new_result("parity", cfg, wl.describe())
     with tempfile.TemporaryDirectory(prefix="aubench-parity-") as tmp:
