@@ -349,9 +349,17 @@ class CLNF:
 
     # -- detection from a face box ----------------------------------------------------------------
     def detect_from_box(self, gray_f32: np.ndarray, box_xywh, timer: StageTimer = NULL_TIMER,
-                        hypotheses=ROTATION_HYPOTHESES) -> FitResult:
-        """``DetectLandmarksInImageMultiHypBasic``: one full DetectLandmarks per rotation
-        hypothesis (large windows), keep the most likely (first wins ties)."""
+                        multi_view: bool = True, hypotheses=None) -> FitResult:
+        """``DetectLandmarksInImage`` from a face box (``DetectLandmarksInImageMultiHypBasic``).
+
+        With ``multi_view`` (what FeatureExtraction sets during a video (re)detection) the
+        11 rotation hypotheses are each given a full DetectLandmarks with the large windows
+        and the most likely is kept (the first wins ties); without it (FaceLandmarkImg's
+        default) only the frontal one is fitted. ``hypotheses`` overrides the list.
+        ``FitResult.hypotheses`` holds (likelihood, certainty, success, params_global) per hypothesis.
+        """
+        if hypotheses is None:
+            hypotheses = ROTATION_HYPOTHESES if multi_view else ROTATION_HYPOTHESES[:1]
         best = None
         records = []
         m = self.main.pdm.n_modes

@@ -164,3 +164,20 @@ def test_part_parameters():
     assert not eye.refine_parameters and not eye.refine_hierarchical and not eye.validate_detections
     inner = part_parameters("inner", main)
     assert inner.window_sizes_init == (9,) and inner.weight_factor == 2.5 and inner.sigma == 1.75
+
+
+def test_still_image_single_hypothesis(clnf):
+    """FaceLandmarkImg fits only the frontal hypothesis (multi_view off): sample1.jpg from its MTCNN box."""
+    import cv2
+
+    from ...conftest import MEDIA, REFERENCE
+
+    gray = cv2.cvtColor(cv2.imread(str(MEDIA / "sample1.jpg")), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    det = next(csv.DictReader((REFERENCE / "detections" / "sample1.csv").open()))
+    row = next(csv.DictReader((REFERENCE / "images" / "sample1.csv").open()))
+    expected = np.array([[float(row[f"x_{i}"]), float(row[f"y_{i}"])] for i in range(68)])
+    res = clnf.detect_from_box(gray, [float(det[c]) for c in "xywh"], multi_view=False)
+    assert len(res.hypotheses) == 1
+    # the CSV has 1 decimal: 0.05 px is its rounding
+    assert np.linalg.norm(res.landmarks - expected, axis=1).mean() < 0.06
+    assert res.detection_certainty == pytest.approx(float(row["confidence"]), abs=0.006)
