@@ -344,6 +344,24 @@ def fill_record(record: FaceRecord, tracked: TrackOutput) -> FaceRecord:
     return record
 
 
+def write_of_details(path: Path, source: Any, config: Config, schema: CsvSchema, csv_path: Path,
+                     hog_path: Path | None, aligned_dir: Path | None) -> None:
+    """``<stem>_of_details.txt`` as ``RecorderOpenFace`` writes it (input, camera, outputs)."""
+    cam = config.camera
+    fx, fy, cx, cy = source.intrinsics(cam.fx, cam.fy, cam.cx, cam.cy)
+    lines = [f"Input:{source.path}", f"Input full path:{source.path.resolve()}",
+             f"Camera parameters:{fx:g},{fy:g},{cx:g},{cy:g}"]
+    if hog_path is not None:
+        lines.append(f"Output HOG:{hog_path.name}")
+    if aligned_dir is not None:
+        lines.append(f"Output aligned directory:{aligned_dir.name}")
+    lines.append(f"Output csv:{csv_path.name}")
+    for label, on in (("Gaze", schema.gaze), ("AUs", schema.aus), ("Landmarks 2D", schema.landmarks_2d),
+                      ("Landmarks 3D", schema.landmarks_3d), ("Pose", schema.pose), ("Shape parameters", schema.pdmparams)):
+        lines.append(f"{label}: {int(on)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _timed_frames(frames: Iterator, timer: StageTimer) -> Iterator:
     """The input's frames, each decode timed as stage ``decode``."""
     while True:
@@ -441,6 +459,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         hog_path = out_dir / f"{stem}.hog" if out.hogalign and analyser is not None else None
         aligned_dir = out_dir / f"{stem}_aligned" if out.simalign and analyser is not None else None
         out_dir.mkdir(parents=True, exist_ok=True)
+        write_of_details(out_dir / f"{stem}_of_details.txt", source, config, schema, csv_path, hog_path, aligned_dir)
 
         intensity: dict[str, list[float]] = {n: [] for n in schema.intensity_names}
         occurrence: dict[str, list[float]] = {n: [] for n in schema.occurrence_names}

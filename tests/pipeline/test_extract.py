@@ -236,3 +236,11 @@ def test_folder_input(tmp_path):
                       tracker=extract.ReplayTracker(REF_CSV))
     table = read_openface_csv(res.csv)
     assert res.csv.name == "imgs.csv" and table.frame.tolist() == [1, 2] and (table.timestamp == 0).all()
+
+
+def test_of_details_matches_openface(tmp_path):
+    cfg = with_overrides(Config(), output={"hogalign": True, "simalign": True})
+    extract.run(VIDEO, tmp_path, cfg, frames=1, landmarks_from=REF_CSV, analyser=FakeAnalyser(), progress=False)
+    ours = (tmp_path / "default_of_details.txt").read_text().splitlines()
+    ref = (REFERENCE / "default" / "default_of_details.txt").read_text().splitlines()
+    assert ours[2:] == ref[2:]  # camera parameters and outputs; the input paths differ

@@ -71,3 +71,25 @@ def test_header_spaces_are_stripped(tmp_path):
     path.write_text("frame, face_id, timestamp, confidence, success\n1, 0, 0.0, 0.9, 1\n")
     t = read_openface_csv(path)
     assert t.confidence.tolist() == [0.9] and np.array_equal(t.frame, [1])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HEADER = (REFERENCE / "default" / "default.csv").read_text().splitlines()[0]
+_ROW = (REFERENCE / "default" / "default.csv").read_text().splitlines()[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, len(_ROW) - 1), st.text(alphabet=",.-0123456789eE \nx\x00é", max_size=8),
+       st.integers(0, 6))
+def test_corrupted_rows_are_read_or_one_line_errors(tmp_path_factory, pos, junk, cut):
+    row = _ROW[:pos] + junk + _ROW[pos + cut:]
+    path = tmp_path_factory.mktemp("c") / "x.csv"
+    path.write_text(_HEADER + "\n" + row + "\n", encoding="utf-8")
+    try:
+        table = read_openface_csv(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+    else:
+        assert len(table.names) == 714 and all(v.shape == (len(table),) for v in table.columns.values())
