@@ -58,6 +58,7 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
         ms_a = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame"] for o in runs_a]
         ms_b = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame"] for o in runs_b]
         ratios = [b / a for a, b in zip(ms_a, ms_b)]
+        results.record_stages(doc, runs_b[-1].extra["stages_ran"])
         comparison = stats.compare_ratios(ratios, min_effect=min_effect)
         doc["ab"] = {
             "pairs": pairs, "order": "A B interleaved, one warm-up run of each first",

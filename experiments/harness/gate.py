@@ -105,7 +105,8 @@ def measure(wl: workload_mod.Workload, repeats: int = 3, progress: bool = True) 
     cal = min(calib)
     out.update({"ms_per_frame": ms, "ms_per_frame_runs": [r["ms_per_frame"] for r in runs],
                 "calibration_ms": cal, "calibration_runs": calib, "calibration_version": calibration.VERSION,
-                "normalised": ms / cal, "timing": runs[-1], "parity": reference})
+                "normalised": ms / cal, "timing": runs[-1], "parity": reference,
+                "stages_ran": runs[-1].get("stages_ran", [])})
     return out
 
 
@@ -174,6 +175,7 @@ def run_gate(baseline_path: Path, candidate: config_mod.Config | None = None, in
     wl = workload_mod.Workload(Path(input_path), candidate, frames, landmarks_from, reference)
     doc = results.new_result("gate", candidate, wl.describe())
     measured = measure(wl, repeats=repeats, progress=progress)
+    results.record_stages(doc, measured.pop("stages_ran"))
     max_ratio = max_ratio or float(baseline.get("max_ratio", DEFAULT_MAX_RATIO))
     entry = next((e for e in baseline["entries"] if e.get("key") == doc["key"]), None)
     verdict = judge(measured, entry, max_ratio)
@@ -189,6 +191,7 @@ def run_gate(baseline_path: Path, candidate: config_mod.Config | None = None, in
             "config_name": candidate.name, "config_hash": doc["config"]["hash"],
             "workload": {"input": _rel_to_shared(wl.input), "frames": frames,
                          "landmarks_from": _rel_to_shared(landmarks_from),
+                         "stages_ran": doc["workload"]["stages_ran"],
                          "reference": _rel_to_shared(Path(measured["reference"])) if measured.get("reference") else None},
             "ms_per_frame": measured["ms_per_frame"], "calibration_ms": measured["calibration_ms"],
             "calibration_version": calibration.VERSION, "normalised": measured["normalised"],

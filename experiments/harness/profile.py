@@ -78,6 +78,7 @@ def run_profile(wl: workload_mod.Workload, out_dir: Path | None = None, cprofile
             if prof:
                 prof.disable()
         doc["timing"] = workload_mod.timing_section(outcome)
+        results.record_stages(doc, outcome.extra["stages_ran"])
         doc["output_csv"] = str(outcome.csv) if tmp is None else None
     finally:
         if tmp is not None:

@@ -168,14 +168,18 @@ def workload_key(config_hash: str, workload: dict[str, Any]) -> str:
     """What must be equal for two timings to be comparable: the config and the workload.
 
     The input is identified by its file name (the shared folder sits at different
-    paths on different machines), the frame limit and the landmarks source.
+    paths on different machines), the frame limit and the landmarks source, and,
+    once a run has reported them, the pipeline stages that ran (a stage that lands
+    changes the work done: "not comparable", not "regressed").
     """
-    ident = {
+    ident: dict[str, Any] = {
         "config": config_hash,
         "input": Path(str(workload.get("input", ""))).name,
         "frames": workload.get("frames"),
         "landmarks_from": Path(str(workload["landmarks_from"])).name if workload.get("landmarks_from") else None,
     }
+    if workload.get("stages_ran") is not None:
+        ident["stages"] = sorted(workload["stages_ran"])
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -200,6 +204,13 @@ def new_result(kind: str, cfg: config_mod.Config | None, workload: dict[str, Any
         if cfg is not None:
             doc["key"] = workload_key(doc["config"]["hash"], doc["workload"])
     return doc
+
+
+def record_stages(doc: dict[str, Any], stages_ran: list[str]) -> None:
+    """Add the stages a run reported to the document's workload, and re-key it."""
+    doc["workload"]["stages_ran"] = list(stages_ran)
+    if "config" in doc:
+        doc["key"] = workload_key(doc["config"]["hash"], doc["workload"])
 
 
 def _plain(value: Any) -> Any:

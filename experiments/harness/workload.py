@@ -166,7 +166,10 @@ def run(workload: Workload, out_dir: str | Path, progress: bool | None = None,
     if offset:
         _offset_au_columns(csv, offset)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024.0 if sys.platform != "darwin" else 1024.0 ** 2)
-    return RunOutcome(csv=csv, out_dir=out_dir, wall_s=wall, timer=timer, peak_rss_mb=rss)
+    extra = {"stages_ran": list(getattr(returned, "stages_ran", []) or []),
+             "stages_unavailable": dict(getattr(returned, "stages_unavailable", {}) or {}),
+             "postprocess_ms": getattr(returned, "postprocess_ms", None)}
+    return RunOutcome(csv=csv, out_dir=out_dir, wall_s=wall, timer=timer, peak_rss_mb=rss, extra=extra)
 
 
 def _find_csv(out_dir: Path, src: Path, returned: Any) -> Path:
@@ -217,6 +220,7 @@ def timing_section(outcome: RunOutcome, per_frame: bool = True) -> dict[str, Any
         "throughput_fps": (len(steady) / (steady.sum() / 1000.0)) if len(steady) and steady.sum() > 0 else None,
         "frame_ms": summary(steady),
         "peak_rss_mb": outcome.peak_rss_mb,
+        **outcome.extra,
         "stages": {name: {**summary(v[1:] if len(v) > 1 else v), "total_ms": float(np.sum(v)),
                           "first_frame_ms": float(v[0]) if v else None}
                    for name, v in stages.items()},
@@ -248,6 +252,11 @@ def format_stage_table(timing: dict[str, Any]) -> str:
         share_txt = f"{share:>8.1%}" if share == share else f"{'-':>8}"
         lines.append(f"{'  ' * depth + label:<{width}}{med:>10.2f} {share_txt}")
     first = timing.get("first_frame_ms")
+    if timing.get("postprocess_ms") is not None:
+        lines.append(f"offline post-processing after the last frame: {timing['postprocess_ms']:.1f} ms (once per clip)")
+    if timing.get("stages_unavailable"):
+        lines.append("stages not available (their columns are zeros): "
+                     + "; ".join(f"{k} ({v})" for k, v in timing["stages_unavailable"].items()))
     lines.append(f"{timing.get('frames', 0)} frames in {timing.get('wall_s', 0):.2f} s; first frame "
                  f"{first if first is None else format(first, '.1f')} ms (model loading, JIT) reported apart; "
                  f"{timing.get('fps') or float('nan'):.1f} fps; peak RSS {timing.get('peak_rss_mb', 0):.0f} MiB")

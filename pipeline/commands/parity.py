@@ -49,6 +49,7 @@ def _run(args) -> int:
             outcome = workload.run(wl, Path(tmp, "run"))
             ours = outcome.csv
             doc["timing"] = workload.timing_section(outcome)
+            results.record_stages(doc, outcome.extra["stages_ran"])
         section = parity.parity_section(ours, reference, cfg.parity)
         if args.detections:
             our_det = Path(args.our_detections) if args.our_detections else _run_detect(args, Path(tmp))

@@ -29,7 +29,7 @@ def baseline(tmp_path, monkeypatch, capsys):
     argv = ["gate", "--baseline", str(path), "--update", "--candidate", "reference", "--input", str(CLIP),
             "--frames", "8", "--landmarks-from", str(REF_CSV), "--repeats", "2"]
     assert cli.main(argv) == 0
-    assert "not comparable" in capsys.readouterr().out
+    assert "baseline entry recorded" in capsys.readouterr().out
     return path
 
 
@@ -42,7 +42,7 @@ def test_baseline_entry_is_keyed_and_relative_to_the_shared_folder(baseline):
     (entry,) = doc["entries"]
     assert entry["workload"] == {"input": "media/default.wmv", "frames": 8,
                                  "landmarks_from": "reference/default/default.csv",
-                                 "reference": "reference/default/default.csv"}
+                                 "reference": "reference/default/default.csv", "stages_ran": []}
     assert entry["config"] == "reference" and entry["calibration_version"] == calibration.VERSION
     assert entry["normalised"] == pytest.approx(entry["ms_per_frame"] / entry["calibration_ms"])
     assert all(entry["parity_passed"].values())
