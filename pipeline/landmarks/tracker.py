@@ -289,8 +289,9 @@ class LandmarkTracker:
         with timer("pose"):
             pose = pose_ops.get_pose(self.pdm, s.params_global, s.params_local, s.landmarks, intr)
             landmarks_3d = pose_ops.get_shape_3d(self.pdm, s.params_global, s.params_local, s.landmarks, intr)
-        eye_2d = np.zeros((0, 2), F32)
-        eye_3d = np.zeros((0, 3), F32)
+        n_eye = sum(self.part_pdms[name].n_points for name in EYE_PARTS) if self.has_eye_model else 56
+        eye_2d = np.zeros((n_eye, 2), F32)
+        eye_3d = np.zeros((n_eye, 3), F32)
         gaze_0 = np.zeros(3, F32)
         gaze_1 = np.zeros(3, F32)
         angle = np.zeros(2, F32)

@@ -77,22 +77,28 @@ def paw_warp(paw: PAWModel, image: np.ndarray, source_landmarks: np.ndarray) -> 
 # ---------------------------------------------------------------------------
 # the CNN (CNN_utils.cpp)
 # ---------------------------------------------------------------------------
-def _convolution(maps: list[np.ndarray], weights: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
-    """``convolution_direct_blas``: valid cross-correlation of every input map, summed, plus bias."""
+def conv_weight_matrix(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The (n_in*kw*kh + 1, n_kernels) float32 matrix ``DetectionValidator::Read`` builds:
+    each kernel flattened column-major (kx outer, ky inner) per input map, bias last."""
     n_in, n_k, kh, kw = weights.shape
-    h, w = maps[0].shape
-    oh, ow = h - kh + 1, w - kw + 1
-    # im2col: rows = output positions (row-major), columns = (map, kx, ky) + bias column
-    cols = []
-    for m in maps:
-        win = np.lib.stride_tricks.sliding_window_view(m, (kh, kw))  # (oh, ow, kh, kw)
-        cols.append(win.transpose(0, 1, 3, 2).reshape(oh * ow, kh * kw))  # kx outer, ky inner
-    im2col = np.concatenate(cols + [np.ones((oh * ow, 1), F32)], axis=1).astype(F32)
-    w_mat = np.concatenate(
+    return np.concatenate(
         [weights.transpose(0, 3, 2, 1).reshape(n_in * kw * kh, n_k), bias[None, :]], axis=0
     ).astype(F32)
-    out = (im2col @ w_mat).astype(F32)  # sgemm
-    return [np.ascontiguousarray(out[:, k].reshape(oh, ow)) for k in range(n_k)]
+
+
+def _convolution(maps: list[np.ndarray], w_mat: np.ndarray, kh: int, kw: int) -> list[np.ndarray]:
+    """``convolution_direct_blas``: valid cross-correlation of every input map, summed, plus bias."""
+    h, w = maps[0].shape
+    oh, ow = h - kh + 1, w - kw + 1
+    n_in = len(maps)
+    # im2col: rows = output positions (row-major), columns = (map, kx, ky) + a bias column of ones
+    im2col = np.ones((oh * ow, n_in * kh * kw + 1), dtype=F32)
+    for i, m in enumerate(maps):
+        win = np.lib.stride_tricks.sliding_window_view(m, (kh, kw))  # (oh, ow, kh, kw)
+        block = im2col[:, i * kh * kw:(i + 1) * kh * kw].reshape(oh, ow, kw, kh)
+        block[...] = win.transpose(0, 1, 3, 2)  # kx outer, ky inner
+    out = im2col @ w_mat  # sgemm
+    return list(np.ascontiguousarray(out.T).reshape(-1, oh, ow))
 
 
 def _max_pooling(maps: list[np.ndarray], stride: int = 2, kernel: int = 2) -> list[np.ndarray]:
@@ -111,26 +117,42 @@ def _max_pooling(maps: list[np.ndarray], stride: int = 2, kernel: int = 2) -> li
     return out
 
 
-def _fully_connected(maps: list[np.ndarray], weights: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
-    """``fully_connected`` (the flattening branch): maps flattened column-major, concatenated."""
+def _fully_connected(maps: list[np.ndarray], weights_t64: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
+    """``fully_connected`` (the flattening branch): maps flattened column-major, concatenated;
+    ``weights_t64`` is the (out, in) transposed weight matrix in float64 (OpenCV's small
+    gemm accumulates in double)."""
     x = np.concatenate([np.asarray(m, F32).T.reshape(-1) for m in maps]) if len(maps) > 1 else np.asarray(maps[0], F32).reshape(-1)
-    y = (weights.T.astype(np.float64) @ x.astype(np.float64)).astype(F32) + bias
+    y = (weights_t64 @ x.astype(np.float64)).astype(F32) + bias
     return [y.astype(F32)]
 
 
-def cnn_forward(view: ValidatorView, image: np.ndarray) -> np.ndarray:
-    """Run one view's CNN on its (h, w) normalised input image; returns the (30,) output."""
-    maps = [np.asarray(image, dtype=F32)]
+def prepare_layers(view: ValidatorView) -> list[tuple]:
+    """Per layer, the operands :func:`cnn_forward` uses (built once per view, as the C++ does on reading)."""
+    prepared = []
     for layer in view.layers:
         if layer.kind == "convolution":
-            maps = _convolution(maps, layer.weights, layer.bias)
-        elif layer.kind == "max_pooling":
-            maps = _max_pooling(maps)
+            _, _, kh, kw = layer.weights.shape
+            prepared.append((layer.kind, conv_weight_matrix(layer.weights, layer.bias), kh, kw))
         elif layer.kind == "fully_connected":
-            maps = _fully_connected(maps, layer.weights, layer.bias)
-        elif layer.kind == "relu":
+            prepared.append((layer.kind, np.ascontiguousarray(layer.weights.T, dtype=np.float64), layer.bias))
+        else:
+            prepared.append((layer.kind,))
+    return prepared
+
+
+def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | None = None) -> np.ndarray:
+    """Run one view's CNN on its (h, w) normalised input image; returns the (30,) output."""
+    maps = [np.asarray(image, dtype=F32)]
+    for layer in prepared if prepared is not None else prepare_layers(view):
+        if layer[0] == "convolution":
+            maps = _convolution(maps, layer[1], layer[2], layer[3])
+        elif layer[0] == "max_pooling":
+            maps = _max_pooling(maps)
+        elif layer[0] == "fully_connected":
+            maps = _fully_connected(maps, layer[1], layer[2])
+        elif layer[0] == "relu":
             maps = [np.where(m > 0, m, F32(0)).astype(F32) for m in maps]
-        elif layer.kind == "sigmoid":
+        elif layer[0] == "sigmoid":
             maps = [(F32(1) / (F32(1) + np.exp(-m))).astype(F32) for m in maps]
     return maps[0].reshape(-1)
 
@@ -157,6 +179,7 @@ class DetectionValidator:
 
     def __init__(self, model: ValidatorModel):
         self.model = model
+        self._prepared = [prepare_layers(view) for view in model.views]
 
     def view_id(self, orientation) -> int:
         """``GetViewId``: nearest view orientation (Euclidean distance of the Euler angles)."""
@@ -201,11 +224,12 @@ class DetectionValidator:
 
     def check(self, orientation, gray: np.ndarray, landmarks: np.ndarray) -> float:
         """``DetectionValidator::Check``: certainty in (0, 1) that the landmarks sit on a face."""
-        view = self.model.views[self.view_id(orientation)]
+        view_id = self.view_id(orientation)
+        view = self.model.views[view_id]
         warped = self.warp(view, gray, landmarks)
         if warped is None:
             return 0.0
-        return certainty_from_output(cnn_forward(view, self.cnn_input(view, warped)))
+        return certainty_from_output(cnn_forward(view, self.cnn_input(view, warped), self._prepared[view_id]))
 
 
 def load_validator(path: str | Path) -> DetectionValidator:
