@@ -8,6 +8,10 @@ MAE of ``AUxx_r``, agreement of ``AUxx_c`` (ours rounded to 2 dp, as written; fr
 marks successful). Also per-frame HOG correlation / max abs difference against
 ``CLIP.hog`` and, for frames 1-100, the mean absolute difference of the aligned faces.
 
+``--jitter 0.05`` measures the precision floor of the check instead: our run on the CSV
+landmarks against our run on the CSV landmarks plus uniform +-0.05 px noise (the C++ ran on
+unrounded landmarks, so CSV rounding alone puts it about that far from us).
+
 ``--hog-from-reference`` takes each frame's FHOG from the C++ ``.hog`` file instead of
 aligning and computing it (isolates the geometry and calibration path: the only input
 then not C++'s is the PDM fit to the CSV's 0.1-px landmarks).
@@ -79,7 +83,7 @@ class _ReferenceHogAnalyser(FaceAnalyser):
         self._reference_hog = reference_hog
         self._frame = 0
         self.kernels = registry.Kernels(
-            {"fhog": lambda img: self._reference_hog[self._frame].reshape(12, 12, 31),
+            {"fhog": lambda img, *args: self._reference_hog[self._frame].reshape(12, 12, 31),
              "au_predict": self.kernels.au_predict, "running_median": self.kernels.running_median},
             {**self.kernels.selection, "fhog": "C++ .hog"})
 
@@ -110,20 +114,15 @@ def _frames(video: Path, limit: int | None):
         cap.release()
 
 
-def clip_parity(clip: str, selection: dict[str, str] | None = None, hog_from_reference: bool = False,
-                frames: int | None = None, shared: Path | None = None) -> dict:
-    """Run the AU stage on CLIP with the C++ landmarks and compare with the C++ CSV."""
-    shared = shared or shared_dir()
+def _analyse(clip: str, landmarks: np.ndarray, successes: np.ndarray, timestamps: np.ndarray,
+             kernels: registry.Kernels, hog_from_reference: bool, n: int, shared: Path,
+             compare_hog: bool = True) -> dict:
+    """Run FaceAnalyser over the first n frames of CLIP; post-processed AUs, HOG/aligned figures, stage times."""
+    from pipeline.timing import StageTimer
+
     ref_dir = shared / "reference" / clip
-    columns = read_csv_columns(ref_dir / f"{clip}.csv")
-    text = read_csv_text(ref_dir / f"{clip}.csv")
-    landmarks = csv_landmarks(columns)
-    successes = columns["success"] != 0
-    timestamps = columns["timestamp"]
-    good, ref_hog = read_hog_file(ref_dir / f"{clip}.hog")
-    n = len(successes) if frames is None else min(frames, len(successes))
+    _, ref_hog = read_hog_file(ref_dir / f"{clip}.hog")
     cfg = config_module.Config()
-    kernels = registry.resolve(selection or {})
     models = locate(None)
     if hog_from_reference:
         fa = _ReferenceHogAnalyser(models, cfg.analyser, kernels, reference_hog=ref_hog)
@@ -131,11 +130,12 @@ def clip_parity(clip: str, selection: dict[str, str] | None = None, hog_from_ref
     else:
         fa = FaceAnalyser(models, cfg.analyser, kernels)
         source = _frames(_media(shared, clip), n)
+    timer = StageTimer()
     hog_corr, hog_maxdiff, aligned_mad = [], [], []
-    t0 = time.perf_counter()
     for k, frame in enumerate(source):
-        r = fa.add_next_frame(frame, landmarks[k], bool(successes[k]), float(timestamps[k]))
-        if not hog_from_reference:
+        r = fa.add_next_frame(frame, landmarks[k], bool(successes[k]), float(timestamps[k]), timer=timer)
+        timer.next_frame()
+        if compare_hog and not hog_from_reference:
             ours = r.hog.reshape(-1).astype(np.float64)
             theirs = ref_hog[k].astype(np.float64)
             if successes[k]:
@@ -146,34 +146,72 @@ def clip_parity(clip: str, selection: dict[str, str] | None = None, hog_from_ref
                 import cv2
 
                 aligned_mad.append(float(np.abs(cv2.imread(str(img)).astype(float) - r.aligned_bgr.astype(float)).mean()))
-    elapsed = time.perf_counter() - t0
     if fa.frames_tracking == 0:
         raise InputError(f"{clip}: no frames analysed")
-    n = fa.frames_tracking
-    post = fa.postprocess()
-    ok = successes[:n]
-    # C++ columns for a shortened run are not comparable after post-processing (whole-video medians)
-    au = {}
-    for name, values in post.intensity.items():
-        ours = np.array([float(format_au(v)) for v in values])[ok]
-        theirs = np.array([float(v) for v in text[f"{name}_r"][:n]])[ok]
-        au[f"{name}_r"] = {"r": pearson(ours, theirs), "mae": float(np.abs(ours - theirs).mean()),
-                           "max_abs": float(np.abs(ours - theirs).max())}
-    for name, values in post.occurrence.items():
-        ours = np.array([float(format_au(v)) for v in values])[ok]
-        theirs = np.array([float(v) for v in text[f"{name}_c"][:n]])[ok]
-        au[f"{name}_c"] = {"agreement": float((ours == theirs).mean())}
-    out = {
-        "clip": clip, "frames": int(n), "successful": int(ok.sum()), "whole_video": n == len(successes),
-        "hog_from_reference": hog_from_reference, "variants": kernels.selection,
-        "ms_per_frame_au_stage": 1000 * elapsed / n, "au": au,
-    }
+    per_stage = {stage: float(np.mean(ms)) for stage, ms in timer.per_frame().items()}
+    out = {"post": fa.postprocess(), "frames": fa.frames_tracking,
+           "stage_ms_per_frame": per_stage, "au_stage_ms_per_frame": float(sum(per_stage.values()))}
     if hog_corr:
         out["hog"] = {"correlation_min": float(np.min(hog_corr)), "correlation_median": float(np.median(hog_corr)),
                       "max_abs_diff": float(np.max(hog_maxdiff))}
     if aligned_mad:
-        out["aligned"] = {"mean_abs_diff_mean": float(np.mean(aligned_mad)), "mean_abs_diff_max": float(np.max(aligned_mad)),
-                          "frames": len(aligned_mad)}
+        out["aligned"] = {"mean_abs_diff_mean": float(np.mean(aligned_mad)),
+                          "mean_abs_diff_max": float(np.max(aligned_mad)), "frames": len(aligned_mad)}
+    return out
+
+
+def _au_figures(post, reference: dict[str, np.ndarray], ok: np.ndarray) -> dict:
+    """Per-AU r / MAE / max of ``_r`` and agreement of ``_c``, ours rounded to 2 dp as written."""
+    au = {}
+    for name, values in post.intensity.items():
+        ours = np.array([float(format_au(v)) for v in values])[ok]
+        theirs = reference[f"{name}_r"][ok]
+        au[f"{name}_r"] = {"r": pearson(ours, theirs), "mae": float(np.abs(ours - theirs).mean()),
+                           "max_abs": float(np.abs(ours - theirs).max())}
+    for name, values in post.occurrence.items():
+        ours = np.array([float(format_au(v)) for v in values])[ok]
+        au[f"{name}_c"] = {"agreement": float((ours == reference[f"{name}_c"][ok]).mean())}
+    return au
+
+
+def clip_parity(clip: str, selection: dict[str, str] | None = None, hog_from_reference: bool = False,
+                frames: int | None = None, shared: Path | None = None, jitter: float = 0.0, seed: int = 0) -> dict:
+    """Run the AU stage on CLIP with the C++ landmarks and compare with the C++ CSV.
+
+    ``jitter`` > 0 instead measures the precision floor of this check: the AU stage on the CSV
+    landmarks against the AU stage on the CSV landmarks plus uniform noise in
+    [-jitter, jitter] px (0.05 = another draw of the CSV's 0.1-px rounding). C++ ran on the
+    unrounded landmarks, so its distance to our CSV-driven run is of that size.
+    """
+    shared = shared or shared_dir()
+    columns = read_csv_columns(shared / "reference" / clip / f"{clip}.csv")
+    landmarks = csv_landmarks(columns)
+    successes = columns["success"] != 0
+    n = len(successes) if frames is None else min(frames, len(successes))
+    kernels = registry.resolve(selection or {})
+    run = _analyse(clip, landmarks, successes, columns["timestamp"], kernels, hog_from_reference, n, shared)
+    n = run["frames"]
+    ok = successes[:n]
+    if jitter > 0:
+        rng = np.random.default_rng(seed)
+        noisy = landmarks + rng.uniform(-jitter, jitter, landmarks.shape).astype(np.float32)
+        other = _analyse(clip, noisy, successes, columns["timestamp"], kernels, hog_from_reference, n, shared,
+                         compare_hog=False)
+        reference = {f"{k}_r": np.round(v, 2) for k, v in other["post"].intensity.items()}
+        reference.update({f"{k}_c": v for k, v in other["post"].occurrence.items()})
+    else:
+        # C++ columns of a shortened run are not comparable after post-processing (whole-video medians)
+        text = read_csv_text(shared / "reference" / clip / f"{clip}.csv")
+        reference = {k: np.array([float(v) for v in text[k][:n]]) for k in text if k.startswith("AU")}
+    out = {
+        "clip": clip, "frames": int(n), "successful": int(ok.sum()), "whole_video": n == len(successes),
+        "hog_from_reference": hog_from_reference, "jitter_px": jitter, "variants": kernels.selection,
+        "au_stage_ms_per_frame": run["au_stage_ms_per_frame"], "stage_ms_per_frame": run["stage_ms_per_frame"],
+        "au": _au_figures(run["post"], reference, ok),
+    }
+    for key in ("hog", "aligned"):
+        if key in run:
+            out[key] = run[key]
     return out
 
 
@@ -281,8 +319,10 @@ def bench(selections: list[dict[str, str]], shared: Path | None = None) -> list[
 
 
 def _print_clip(result: dict) -> None:
-    print(f"{result['clip']}: {result['frames']} frames ({result['successful']} successful), "
-          f"hog_from_reference={result['hog_from_reference']}, {result['ms_per_frame_au_stage']:.2f} ms/frame")
+    against = f"our run with {result['jitter_px']} px landmark jitter" if result["jitter_px"] else "C++"
+    print(f"{result['clip']}: {result['frames']} frames ({result['successful']} successful) against {against}, "
+          f"hog_from_reference={result['hog_from_reference']}, AU stage {result['au_stage_ms_per_frame']:.2f} ms/frame "
+          + " ".join(f"{k}={v:.2f}" for k, v in result["stage_ms_per_frame"].items()))
     print(f"{'AU':6} {'r':>8} {'MAE':>7} {'max':>6} {'occ agree':>10}")
     names = sorted({k[:-2] for k in result["au"]})
     for name in names:
@@ -308,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bench", action="store_true", help="time medians and predictions per variant")
     p.add_argument("--hog-from-reference", action="store_true", help="use the C++ .hog instead of align + FHOG")
     p.add_argument("--frames", type=int, default=None, help="only the first N frames")
+    p.add_argument("--jitter", type=float, default=0.0, metavar="PX",
+                   help="precision floor: compare with our own run on landmarks + uniform noise of +-PX (0.05)")
     p.add_argument("--config", default=None, help="config preset or TOML whose [variants] to use")
     p.add_argument("--variant", action="append", default=[], metavar="KERNEL=VARIANT")
     p.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
@@ -331,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             result = online_replay(selection)
             print(json.dumps(result, indent=1))
         elif args.clip:
-            result = clip_parity(args.clip, selection, args.hog_from_reference, args.frames)
+            result = clip_parity(args.clip, selection, args.hog_from_reference, args.frames, jitter=args.jitter)
             _print_clip(result)
         else:
             p.error("give a CLIP, --online, --images or --bench")

@@ -26,16 +26,18 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.au import align
 from pipeline.au import postprocess as offline
 from pipeline.au.calibration import FRONTAL, RunningMedians, updates_median, view_id
 from pipeline.au.geometry import empty_geometry_descriptor, fit_geometry
+from pipeline.au.hog import hog_descriptor
 from pipeline.au.predictors import AUPredictor, AUValues
 from pipeline.config import AnalyserParameters
 from pipeline.landmarks.pdm import calc_params
 from pipeline.errors import InputError, unknown_name
 from pipeline.models import locate
 from pipeline.models.au_models import read_au_models
-from pipeline.models.openface_text import read_mats
+from pipeline.models.triangulation import read_triangulation
 from pipeline.models.pdm import read_pdm
 from pipeline.registry import Kernels
 from pipeline.timing import NULL_TIMER, StageTimer
@@ -117,7 +119,7 @@ class FaceAnalyser:
         location = params.model_location if dynamic else params.static_model_location
         self.models = read_au_models(root / location)
         self.pdm = read_pdm(self.models.pdm_path)
-        self.triangulation = read_mats(self.models.triangulation_path, 1, ("triangulation",))[0].astype(np.int32)
+        self.triangulation = read_triangulation(self.models.triangulation_path)
         self.predictor = AUPredictor(self.models)
         # the PDM fit is the landmark stage's calc_params kernel when the registry has it
         self._calc_params = getattr(kernels, "calc_params", None) or calc_params
@@ -151,8 +153,6 @@ class FaceAnalyser:
     # ------------------------------------------------------------------ stages
     def _align(self, bgr: np.ndarray, landmarks: np.ndarray, params_global: np.ndarray,
                scale: float, size: int, mask: bool) -> np.ndarray:
-        from pipeline.au import align
-
         if mask:
             return align.align_face_mask(bgr, landmarks, params_global, self.pdm, self.triangulation,
                                          sim_scale=scale, out_size=size)
@@ -175,10 +175,9 @@ class FaceAnalyser:
             geometry = empty_geometry_descriptor(self.pdm)
             aligned_au = np.zeros((SIM_SIZE_AU, SIM_SIZE_AU, 3), np.uint8)
             aligned_out = np.zeros((p.sim_size_out, p.sim_size_out, 3), np.uint8)
-        with timer("au.hog"):
-            hog = np.asarray(self.kernels.fhog(aligned_au), dtype=np.float32)
+        hog, hog_flat = hog_descriptor(aligned_au, self.kernels, timer)
         view = view_id(self.orientation_bins, params_global[1:4])
-        return aligned_out, hog, params_global, params_local, geometry, view
+        return aligned_out, hog, hog_flat, params_global, params_local, geometry, view
 
     @staticmethod
     def _check_inputs(bgr: np.ndarray, landmarks) -> np.ndarray:
@@ -204,8 +203,8 @@ class FaceAnalyser:
         lm = self._check_inputs(bgr, landmarks68)
         success = bool(success)
         self.frames_tracking += 1
-        aligned, hog, params_global, params_local, geometry, view = self._features(bgr, lm if success else None, timer)
-        hog_flat = hog.reshape(-1).astype(np.float64)
+        aligned, hog, hog_flat, params_global, params_local, geometry, view = self._features(
+            bgr, lm if success else None, timer)
         if success:
             self.frames_tracking_succ += 1
         if updates_median(self.frames_tracking):
@@ -234,9 +233,9 @@ class FaceAnalyser:
         """Image mode (``FaceAnalyser::PredictStaticAUsAndComputeFeatures``): no calibration,
         intensities clipped to [0, 5]. Meant for an analyser built with ``dynamic=False``."""
         lm = self._check_inputs(bgr, landmarks68)
-        aligned, hog, params_global, params_local, geometry, view = self._features(bgr, lm, timer)
+        aligned, hog, hog_flat, params_global, params_local, geometry, view = self._features(bgr, lm, timer)
         with timer("au.predict"):
-            values = self.predictor.predict(self.kernels, hog.reshape(-1), geometry,
+            values = self.predictor.predict(self.kernels, hog_flat, geometry,
                                             self.medians.hog_median, self.medians.geom_median)
         intensity = {n: min(max(v, 0.0), 5.0) for n, v in values.intensity.items()}
         return AnalysisResult(aligned, hog, intensity, values.occurrence, view, params_global, params_local, geometry)

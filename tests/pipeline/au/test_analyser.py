@@ -34,7 +34,7 @@ def _replaying_analyser(monkeypatch, reference, selection, **kwargs):
     online, hog, _ = reference
     current = {"frame": 0}
 
-    def cxx_fhog(aligned):
+    def cxx_fhog(aligned, *args):
         return hog[current["frame"]].reshape(12, 12, 31)
 
     def cxx_geometry(pdm, landmarks, fit=None):
