@@ -1,6 +1,7 @@
 """Parity of the AU appearance features alone: face alignment and FHOG against C++ OpenFace.
 
-``python -m experiments.harness.au_features_parity [CLIP ...] [--frames N] [--fhog VARIANT] [--json PATH]``
+``python -m experiments.harness.au_features_parity [CLIP ...] [--frames N] [--fhog VARIANT] [--face-mask VARIANT]
+[--trace] [--json PATH]``; ``... --bench`` times the variants instead.
 
 Driven by the C++ landmarks of ``reference/CLIP/CLIP.csv`` (``x_0..y_67``, written with
 0.1 px precision, so our PDM fit and warp see landmarks up to 0.05 px off), per clip:
@@ -17,6 +18,12 @@ Driven by the C++ landmarks of ``reference/CLIP/CLIP.csv`` (``x_0..y_67``, writt
   (unrounded) landmarks of default.wmv frames 1-3 (``trace/clnf``) -> aligned faces.
 
 Without CLIP: all three reference clips. ``--frames N`` stops after N frames.
+
+``--bench``: per variant of ``fhog`` (the three traced 112x112 faces) and ``face_mask`` (the
+mesh on default.wmv frames 1-3), the first call (Numba compile or cache load) apart, then
+the median and p90 ms of ``--repeats`` calls; plus the warp (``similarity_warp`` +
+``cv2.warpAffine``). Single thread: ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+NUMBA_NUM_THREADS=1 taskset -c 0 python -m experiments.harness.au_features_parity --bench``.
 """
 
 from __future__ import annotations
@@ -74,8 +81,9 @@ def _stats(values: list[float]) -> dict:
             "max": float(v.max())}
 
 
-def clip_parity(clip: str, models: Path, fhog, frames: int | None = None) -> dict:
-    """Every figure of one clip (see the module docstring)."""
+def clip_parity(clip: str, models: Path, kernels, frames: int | None = None) -> dict:
+    """Every figure of one clip (see the module docstring); ``kernels``: resolved ``fhog`` and ``face_mask``."""
+    fhog = kernels.fhog
     shared = shared_dir()
     ref = shared / "reference" / clip
     table = read_openface_csv(ref / f"{clip}.csv")
@@ -99,7 +107,7 @@ def clip_parity(clip: str, models: Path, fhog, frames: int | None = None) -> dic
             failed_nonzero += int(np.count_nonzero(ref_cells))
             continue
         params_global, _ = calc_params(pdm, landmarks[k])
-        ours = align_face_mask(frame.bgr, landmarks[k], params_global, pdm, tri)
+        ours = align_face_mask(frame.bgr, landmarks[k], params_global, pdm, tri, kernels=kernels)
         cells = fhog(ours)
         hog_corr.append(_correlation(cells.reshape(-1).astype(np.float64), ref_cells.reshape(-1).astype(np.float64)))
         hog_maxdiff.append(float(np.abs(cells - ref_cells).max()))
@@ -123,8 +131,9 @@ def clip_parity(clip: str, models: Path, fhog, frames: int | None = None) -> dic
     }
 
 
-def trace_parity(models: Path, fhog) -> dict:
+def trace_parity(models: Path, kernels) -> dict:
     """Exact inputs: dlib's traced FHOG cases and default.wmv frames 1-3 with unrounded landmarks."""
+    fhog = kernels.fhog
     shared = shared_dir()
     trace = shared / "reference" / "trace"
     out = {"fhog_max_abs_diff": {}, "aligned_exact_landmarks_max_pixel_diff": {}}
@@ -140,11 +149,59 @@ def trace_parity(models: Path, fhog) -> dict:
         if not lm_path.is_file():
             break
         lm = np.load(lm_path)
-        ours = align_face_mask(frame.bgr, lm, calc_params(pdm, lm)[0], pdm, tri)
+        ours = align_face_mask(frame.bgr, lm, calc_params(pdm, lm)[0], pdm, tri, kernels=kernels)
         bmp = cv2.imread(str(ref / "default_aligned" / f"frame_det_00_{frame.number:06d}.bmp"))
         out["aligned_exact_landmarks_max_pixel_diff"][f"frame{frame.number:04d}"] = int(
             np.abs(ours.astype(np.int16) - bmp.astype(np.int16)).max())
     return out
+
+
+def _time_calls(fn, inputs: list[tuple], repeats: int) -> dict:
+    start = time.perf_counter()
+    fn(*inputs[0])
+    first_ms = (time.perf_counter() - start) * 1000.0
+    times = []
+    for k in range(repeats):
+        args = inputs[k % len(inputs)]
+        start = time.perf_counter()
+        fn(*args)
+        times.append((time.perf_counter() - start) * 1000.0)
+    return {"first_call_ms": round(first_ms, 3), "median_ms": round(float(np.median(times)), 4),
+            "p90_ms": round(float(np.percentile(times, 90)), 4), "calls": repeats}
+
+
+def bench(models: Path, repeats: int) -> dict:
+    """Milliseconds per call of every available ``fhog`` and ``face_mask`` variant, and of the warp."""
+    from pipeline.au.align import mask_landmarks, similarity_warp, warp_face
+
+    shared = shared_dir()
+    trace = shared / "reference" / "trace"
+    faces = [(np.load(p),) for p in sorted((trace / "fhog").glob("frame*_input.npy"))]
+    pdm = read_pdm(models / "AU_predictors" / "In-the-wild_aligned_PDM_68.txt")
+    tri = read_triangulation(models / "AU_predictors" / "tris_68_full.txt")
+    frames = {f.number: f.bgr for f in _first_frames(_media(shared, "default"), 3)}
+    masks, warps = [], []
+    for number, bgr in frames.items():
+        lm = np.load(trace / "clnf" / f"frame{number:04d}" / "final_landmarks_as_recorded.npy")
+        g = calc_params(pdm, lm)[0]
+        warp = similarity_warp(lm, g, pdm)
+        masks.append((mask_landmarks(lm, warp, 0.7), tri, 112, 112))
+        warps.append((bgr, lm, g))
+    out: dict = {}
+    for kernel, inputs in (("fhog", faces), ("face_mask", masks)):
+        for name, variant in registry.kernels()[kernel].variants.items():
+            if variant.unavailable_reason() is None:
+                out[f"{kernel}={name}"] = _time_calls(variant.load(), inputs, repeats)
+    out["warp (similarity_warp + warpAffine)"] = _time_calls(
+        lambda bgr, lm, g: warp_face(bgr, similarity_warp(lm, g, pdm), 112, 112), warps, repeats)
+    return out
+
+
+def _first_frames(path: Path, n: int):
+    for frame in open_input(path):
+        if frame.number > n:
+            break
+        yield frame
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,19 +210,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("clips", nargs="*", default=list(CLIPS), help=f"reference clips (default: {' '.join(CLIPS)})")
     parser.add_argument("--frames", type=int, default=None, help="stop after this many frames per clip")
     parser.add_argument("--fhog", default="numba_tables", help="fhog variant (default numba_tables)")
+    parser.add_argument("--face-mask", default="numba", help="face_mask variant (default numba)")
     parser.add_argument("--trace", action="store_true", help="also the exact-input checks of trace/")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
+    parser.add_argument("--bench", action="store_true", help="time the fhog and face_mask variants instead")
+    parser.add_argument("--repeats", type=int, default=300, help="timed calls per variant with --bench")
     args = parser.parse_args(argv)
     try:
         models = locate(None)
-        fhog = registry.resolve({"fhog": args.fhog}, where="--fhog").fhog
-        results = {"fhog_variant": args.fhog, "clips": []}
+        if args.bench:
+            timings = bench(models, args.repeats)
+            for name, t in timings.items():
+                print(f"{name:45s} median {t['median_ms']:8.4f} ms  p90 {t['p90_ms']:8.4f} ms  "
+                      f"first call {t['first_call_ms']:9.1f} ms", flush=True)
+            if args.json:
+                args.json.write_text(json.dumps({"bench": timings}, indent=1))
+            return 0
+        kernels = registry.resolve({"fhog": args.fhog, "face_mask": args.face_mask}, where="command line")
+        results = {"variants": kernels.selection, "clips": []}
         if args.trace:
-            results["trace"] = trace_parity(models, fhog)
+            results["trace"] = trace_parity(models, kernels)
             print(json.dumps(results["trace"], indent=1), flush=True)
         for clip in args.clips:
             start = time.perf_counter()
-            r = clip_parity(clip, models, fhog, args.frames)
+            r = clip_parity(clip, models, kernels, args.frames)
             r["seconds"] = round(time.perf_counter() - start, 1)
             results["clips"].append(r)
             a, h = r["aligned_vs_cpp_bmp"], r["hog_vs_cpp"]

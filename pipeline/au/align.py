@@ -21,6 +21,9 @@ import numpy as np
 from pipeline.errors import InputError
 from pipeline.landmarks.patch_experts import align_shapes_with_scale
 from pipeline.models.pdm import PDMModel
+from pipeline.registry import Kernels
+from pipeline.timing import NULL_TIMER, StageTimer
+from variants.face_mask.reference import face_mask as reference_face_mask
 
 F32 = np.float32
 
@@ -102,48 +105,6 @@ def mask_landmarks(landmarks, warp: np.ndarray, sim_scale: float) -> np.ndarray:
     return moved
 
 
-def triangle_mask(points: np.ndarray, triangulation: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(height, width) uint8: 1 where the pixel centre lies in a triangle (``PAW`` pixel_mask).
-
-    Reproduces the constructor ``PAW::PAW(shape, triangulation, 0, 0, w - 1, h - 1)``: a pixel
-    ``(x, y)`` is inside when, for every edge, it is on the same side as the opposite vertex
-    (``PAW::sameSide``, float32 cross products, ``>= 0`` so edges count as inside), tested
-    only for triangles whose bounding box holds the point.
-
-    Notes
-    -----
-    ``PAW::findTriangle`` first retries the previous pixel's triangle without the bounding-box
-    test; that shortcut can only change the mask for a degenerate (zero-area) triangle, whose
-    side tests pass everywhere, which real landmark meshes do not produce.
-    """
-    pts = np.asarray(points, dtype=F32)
-    mask = np.zeros((height, width), dtype=np.uint8)
-    for j, k, l in np.asarray(triangulation):
-        x1, y1 = pts[j]
-        x2, y2 = pts[k]
-        x3, y3 = pts[l]
-        min_x, max_x = min(x1, x2, x3), max(x1, x2, x3)
-        min_y, max_y = min(y1, y2, y3), max(y1, y2, y3)
-        # integer pixels inside the (float) bounding box
-        c0, c1 = max(int(np.ceil(min_x)), 0), min(int(np.floor(max_x)), width - 1)
-        r0, r1 = max(int(np.ceil(min_y)), 0), min(int(np.floor(max_y)), height - 1)
-        if c0 > c1 or r0 > r1:
-            continue
-        y0, x0 = np.mgrid[r0:r1 + 1, c0:c1 + 1].astype(F32)
-        inside = (_same_side(x0, y0, x1, y1, x2, y2, x3, y3)
-                  & _same_side(x0, y0, x2, y2, x1, y1, x3, y3)
-                  & _same_side(x0, y0, x3, y3, x1, y1, x2, y2))
-        mask[r0:r1 + 1, c0:c1 + 1] |= inside.astype(np.uint8)
-    return mask
-
-
-def _same_side(x0, y0, x1, y1, x2, y2, x3, y3):
-    """``PAW::sameSide``: (x0, y0) and (x1, y1) on the same side of the line (x2, y2)-(x3, y3)."""
-    a = (x3 - x2) * (y0 - y2) - (x0 - x2) * (y3 - y2)
-    b = (x3 - x2) * (y1 - y2) - (x1 - x2) * (y3 - y2)
-    return (a * b) >= 0
-
-
 def align_face(frame, landmarks, params_global, pdm: PDMModel, sim_scale: float = 0.7, out_size: int = 112,
                rigid: bool = True) -> np.ndarray:
     """``Face_utils.cpp::AlignFace``: the similarity-aligned face, no mask.
@@ -165,16 +126,21 @@ def align_face(frame, landmarks, params_global, pdm: PDMModel, sim_scale: float 
 
 
 def align_face_mask(frame, landmarks, params_global, pdm: PDMModel, triangulation: np.ndarray,
-                    sim_scale: float = 0.7, out_size: int = 112, rigid: bool = True) -> np.ndarray:
+                    sim_scale: float = 0.7, out_size: int = 112, rigid: bool = True,
+                    kernels: Kernels | None = None, timer: StageTimer = NULL_TIMER) -> np.ndarray:
     """``Face_utils.cpp::AlignFaceMask``: :func:`align_face`, then black outside the face mesh.
 
     ``triangulation`` is the (t, 3) int mesh of ``tris_68_full.txt``
     (:func:`pipeline.models.triangulation.read_triangulation`). The mask is built on the
     landmarks mapped into the aligned image with the jaw ends and eyebrows raised by
-    ``30 mm * sim_scale / 0.7``; every channel is multiplied by it.
+    ``30 mm * sim_scale / 0.7`` (the ``face_mask`` kernel: ``kernels.face_mask``, the plain
+    NumPy reference when ``kernels`` is None); every channel is multiplied by it.
     """
     lm = _landmarks(landmarks, pdm)
-    warp = similarity_warp(lm, params_global, pdm, sim_scale, out_size, out_size, rigid)
-    aligned = warp_face(frame, warp, out_size, out_size)
-    mask = triangle_mask(mask_landmarks(lm, warp, sim_scale), triangulation, out_size, out_size)
-    return aligned * (mask[:, :, None] if aligned.ndim == 3 else mask)
+    with timer("au.align.warp"):
+        warp = similarity_warp(lm, params_global, pdm, sim_scale, out_size, out_size, rigid)
+        aligned = warp_face(frame, warp, out_size, out_size)
+    with timer("au.align.mask"):
+        mask_fn = kernels.face_mask if kernels is not None else reference_face_mask
+        mask = mask_fn(mask_landmarks(lm, warp, sim_scale), triangulation, out_size, out_size)
+        return aligned * (mask[:, :, None] if aligned.ndim == 3 else mask)

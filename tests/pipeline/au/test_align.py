@@ -24,6 +24,8 @@ from pipeline.io.openface_csv import read_openface_csv
 from pipeline.landmarks.pdm import calc_params
 from pipeline.models.pdm import read_pdm
 from pipeline.models.triangulation import read_triangulation
+from pipeline.timing import StageTimer
+from variants.face_mask.reference import face_mask as face_mask_reference
 
 from ...conftest import MEDIA, MODELS, REFERENCE, TRACE
 
@@ -49,11 +51,16 @@ def _bmp(clip: str, frame: int) -> np.ndarray:
     return cv2.imread(str(REFERENCE / clip / f"{clip}_aligned" / f"frame_det_00_{frame:06d}.bmp"), cv2.IMREAD_COLOR)
 
 
+@pytest.mark.parametrize("selection", [{}, {"face_mask": "numba"}], ids=["reference", "numba"])
 @pytest.mark.parametrize("frame", [1, 2, 3])
-def test_exact_landmarks_give_the_cpp_aligned_face(frame, pdm, tri, default_frames):
+def test_exact_landmarks_give_the_cpp_aligned_face(frame, selection, pdm, tri, default_frames):
     landmarks = np.load(TRACE / "clnf" / f"frame{frame:04d}" / "final_landmarks_as_recorded.npy")
     params_global, _ = calc_params(pdm, landmarks)
-    out = align.align_face_mask(default_frames[frame - 1], landmarks, params_global, pdm, tri)
+    timer = StageTimer()
+    out = align.align_face_mask(default_frames[frame - 1], landmarks, params_global, pdm, tri,
+                                kernels=registry.resolve(selection), timer=timer)
+    timer.next_frame()
+    assert {"au.align.warp", "au.align.mask"} <= set(timer.per_frame())
     assert out.shape == (112, 112, 3) and out.dtype == np.uint8
     np.testing.assert_array_equal(out, _bmp("default", frame))
     if frame == 1:  # and the image dlib was given
@@ -67,14 +74,16 @@ def test_csv_landmarks_give_nearly_the_cpp_aligned_face(clip, pdm, tri):
     table = read_openface_csv(REFERENCE / clip / f"{clip}.csv")
     landmarks = table.landmarks_2d().astype(np.float32)
     success = table.success.astype(bool)
-    fhog = registry.resolve({"fhog": "numba_tables"}).fhog
+    kernels = registry.resolve({"fhog": "numba_tables", "face_mask": "numba"})
+    fhog = kernels.fhog
     hog = read_hog(REFERENCE / clip / f"{clip}.hog").descriptors.reshape(len(table), -1)
     checked = 0
     for frame in open_input(MEDIA / CLIPS[clip]):
         k = frame.number - 1
         if not success[k]:
             continue
-        out = align.align_face_mask(frame.bgr, landmarks[k], calc_params(pdm, landmarks[k])[0], pdm, tri)
+        out = align.align_face_mask(frame.bgr, landmarks[k], calc_params(pdm, landmarks[k])[0], pdm, tri,
+                                    kernels=kernels)
         diff = np.abs(out.astype(np.int16) - _bmp(clip, frame.number).astype(np.int16))
         assert diff.mean() <= 1.0  # the target; measured <= 0.13 on frames 1-100 of every clip
         assert np.count_nonzero(diff > 8) <= 0.01 * diff.size
@@ -126,8 +135,11 @@ def test_triangle_mask_is_paws_pixel_scan(pdm, tri, default_frames):
     landmarks = np.load(TRACE / "clnf" / "frame0001" / "final_landmarks_as_recorded.npy")
     warp = align.similarity_warp(landmarks, calc_params(pdm, landmarks)[0], pdm, 0.7, 112, 112)
     points = align.mask_landmarks(landmarks, warp, 0.7)
-    mask = align.triangle_mask(points, tri, 112, 112)
+    mask = face_mask_reference(points, tri, 112, 112)
     np.testing.assert_array_equal(mask, _paw_scan(points, tri, 112, 112))
+    for name, variant in registry.kernels()["face_mask"].variants.items():
+        if variant.unavailable_reason() is None:
+            np.testing.assert_array_equal(variant.load()(points, tri, 112, 112), mask, err_msg=name)
     # and it is the C++ mask: black outside, (almost surely) non-black inside
     bmp = _bmp("default", 1)
     assert not bmp[mask == 0].any()

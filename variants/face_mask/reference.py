@@ -1,0 +1,58 @@
+"""Plain NumPy face mask: each triangle's bounding box tested with PAW's side tests (the contract)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+F32 = np.float32
+
+
+def _same_side(x0, y0, x1, y1, x2, y2, x3, y3):
+    """``PAW::sameSide``: (x0, y0) and (x1, y1) on the same side of the line (x2, y2)-(x3, y3)."""
+    a = (x3 - x2) * (y0 - y2) - (x0 - x2) * (y3 - y2)
+    b = (x3 - x2) * (y1 - y2) - (x1 - x2) * (y3 - y2)
+    return (a * b) >= 0
+
+
+def face_mask(points: np.ndarray, triangulation: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(height, width) uint8 mask: 1 where the pixel centre lies in a triangle of the mesh.
+
+    Reproduces the pixel mask of ``PAW.cpp::PAW::PAW(shape, triangulation, 0, 0, w - 1, h - 1)``
+    as ``Face_utils.cpp::AlignFaceMask`` builds it on the aligned landmarks.
+
+    Parameters
+    ----------
+    points : (n, 2) float32 landmark positions in the output image (px, pixel centres at integers).
+    triangulation : (t, 3) int vertex indices into ``points``.
+    width, height : output size.
+
+    Returns
+    -------
+    (height, width) uint8 of 0/1. Exact: every variant must return the same mask.
+
+    Notes
+    -----
+    A pixel ``(x, y)`` is inside a triangle when, for each edge, it lies on the same side as
+    the opposite vertex (``PAW::sameSide``: float32 cross products whose float32 product is
+    ``>= 0``, so points on an edge count as inside); a triangle is tested only where its
+    bounding box holds the point. ``PAW::findTriangle`` first retries the previous pixel's
+    triangle without the bounding-box test; that shortcut changes the mask only for a
+    degenerate (zero-area) triangle, whose side tests pass everywhere, and is not reproduced.
+    """
+    pts = np.asarray(points, dtype=F32)
+    mask = np.zeros((height, width), dtype=np.uint8)
+    for j, k, l in np.asarray(triangulation):
+        x1, y1 = pts[j]
+        x2, y2 = pts[k]
+        x3, y3 = pts[l]
+        # integer pixels inside the triangle's (float) bounding box
+        c0, c1 = max(int(np.ceil(min(x1, x2, x3))), 0), min(int(np.floor(max(x1, x2, x3))), width - 1)
+        r0, r1 = max(int(np.ceil(min(y1, y2, y3))), 0), min(int(np.floor(max(y1, y2, y3))), height - 1)
+        if c0 > c1 or r0 > r1:
+            continue
+        y0, x0 = np.mgrid[r0:r1 + 1, c0:c1 + 1].astype(F32)
+        inside = (_same_side(x0, y0, x1, y1, x2, y2, x3, y3)
+                  & _same_side(x0, y0, x2, y2, x1, y1, x3, y3)
+                  & _same_side(x0, y0, x3, y3, x1, y1, x2, y2))
+        mask[r0:r1 + 1, c0:c1 + 1] |= inside.astype(np.uint8)
+    return mask
