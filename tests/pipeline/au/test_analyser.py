@@ -19,7 +19,7 @@ from pipeline.au.analyser import FaceAnalyser
 from pipeline.config import AnalyserParameters
 from pipeline.errors import InputError
 
-from ...conftest import MODELS, REFERENCE, TRACE
+from ...conftest import MEDIA, MODELS, REFERENCE, TRACE
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +110,31 @@ def test_static_models(monkeypatch, reference):
     assert not fa.models.has_dynamic and len(fa.intensity_names) == 17
     r = fa.predict_static(np.zeros((480, 640, 3), np.uint8), landmarks[0])
     assert all(0.0 <= v <= 5.0 for v in r.au_intensity.values())
+
+
+@pytest.mark.parametrize("selection", [{}, {"fhog": "numba_tables", "calc_params": "numba", "running_median": "numba",
+                                            "au_predict": "stacked"}])
+def test_real_stages_on_traced_landmarks(selection):
+    """Frames 1-3 of default.wmv with the landmarks C++ FaceAnalyser received (unrounded):
+    aligned faces and FHOG equal the C++ ones, online predictions within 1e-5."""
+    import cv2
+
+    online = load_online_trace(TRACE)
+    _, hog = read_hog_file(REFERENCE / "default" / "default.hog")
+    fa = FaceAnalyser(MODELS, AnalyserParameters(), registry.resolve(selection))
+    cap = cv2.VideoCapture(str(MEDIA / "default.wmv"))
+    try:
+        for f in range(3):
+            ok, frame = cap.read()
+            assert ok
+            landmarks = np.load(TRACE / "clnf" / f"frame{f + 1:04d}" / "final_landmarks_as_recorded.npy")
+            r = fa.add_next_frame(frame, landmarks, True, f / 15)
+            aligned = cv2.imread(str(REFERENCE / "default" / "default_aligned" / f"frame_det_00_{f + 1:06d}.bmp"))
+            np.testing.assert_array_equal(r.aligned_bgr, aligned)
+            np.testing.assert_array_equal(r.hog.reshape(-1), hog[f])
+            np.testing.assert_allclose(r.geometry, online.geometry[f], rtol=0, atol=1e-4)
+            for name, value in r.au_intensity.items():
+                assert value == pytest.approx(online.intensity[name][f], abs=1e-5), (f, name)
+            assert r.au_occurrence == {n: online.occurrence[n][f] for n in r.au_occurrence}
+    finally:
+        cap.release()
