@@ -10,7 +10,15 @@ Improvements on the C++ structure, not on its numbers: results are returned inst
 of written into the model; the KDE tables and CCNF Sigmas are explicit caches owned by
 :class:`CLNF`; the iteration policy (``num_optimisation_iteration``,
 ``convergence_threshold``) comes from :class:`pipeline.config.LandmarkParameters`, so
-reduced-iteration and early-stopping policies are configurations, not code.
+reduced-iteration and early-stopping policies are configurations, not code
+(presets ``experiments/landmarks_reduced.toml``, ``experiments/landmarks_early_stop.toml``).
+
+Kernels (``pipeline.registry``): ``warp_areas`` and ``patch_response`` (response maps),
+``mean_shift`` (inside the reference ``nu_rlms``), ``nu_rlms`` (the update loop) and
+``calc_params`` (part initialisation and the refit after merging the parts).
+Convergence statistics go to ``timer.count``: ``landmarks.<model>.nu_rlms.updates``
+(updates per NU-RLMS call) and ``landmarks.<model>.nu_rlms.converged`` (1 when the call
+stopped on the convergence threshold), ``<model>`` = main, inner, left_eye_28, right_eye_28.
 """
 
 from __future__ import annotations
@@ -280,7 +288,7 @@ class CLNF:
     ----------
     models_dir : OpenFace model folder (holding ``model/``).
     params : :class:`pipeline.config.LandmarkParameters` (``model_location`` relative to models_dir).
-    kernels : resolved kernels (``patch_response``, ``mean_shift``).
+    kernels : resolved kernels (``warp_areas``, ``patch_response``, ``mean_shift``, ``nu_rlms``, ``calc_params``).
     """
 
     def __init__(self, models_dir: str | Path, params: LandmarkParameters, kernels: Kernels):
