@@ -136,7 +136,8 @@ def trace_parity(models: Path, kernels) -> dict:
     fhog = kernels.fhog
     shared = shared_dir()
     trace = shared / "reference" / "trace"
-    out = {"fhog_max_abs_diff": {}, "aligned_exact_landmarks_max_pixel_diff": {}}
+    out = {"fhog_max_abs_diff": {}, "aligned_exact_landmarks_max_pixel_diff": {},
+           "hog_exact_landmarks_vs_cpp_hog_max_abs_diff": {}, "hog_csv_landmarks_vs_cpp_hog_correlation": {}}
     for path in sorted((trace / "fhog").glob("frame*_input.npy")):
         name = path.name.split("_")[0]
         expected = np.load(path.with_name(f"{name}_dlib_fhog.npy"))
@@ -144,6 +145,8 @@ def trace_parity(models: Path, kernels) -> dict:
     pdm = read_pdm(models / "AU_predictors" / "In-the-wild_aligned_PDM_68.txt")
     tri = read_triangulation(models / "AU_predictors" / "tris_68_full.txt")
     ref = shared / "reference" / "default"
+    hog = read_hog(ref / "default.hog")
+    csv_landmarks = read_openface_csv(ref / "default.csv").landmarks_2d().astype(np.float32)
     for frame in open_input(_media(shared, "default")):
         lm_path = trace / "clnf" / f"frame{frame.number:04d}" / "final_landmarks_as_recorded.npy"
         if not lm_path.is_file():
@@ -151,8 +154,15 @@ def trace_parity(models: Path, kernels) -> dict:
         lm = np.load(lm_path)
         ours = align_face_mask(frame.bgr, lm, calc_params(pdm, lm)[0], pdm, tri, kernels=kernels)
         bmp = cv2.imread(str(ref / "default_aligned" / f"frame_det_00_{frame.number:06d}.bmp"))
-        out["aligned_exact_landmarks_max_pixel_diff"][f"frame{frame.number:04d}"] = int(
-            np.abs(ours.astype(np.int16) - bmp.astype(np.int16)).max())
+        key = f"frame{frame.number:04d}"
+        out["aligned_exact_landmarks_max_pixel_diff"][key] = int(np.abs(ours.astype(np.int16) - bmp.astype(np.int16)).max())
+        ref_cells = hog.descriptors[frame.number - 1]
+        out["hog_exact_landmarks_vs_cpp_hog_max_abs_diff"][key] = float(np.abs(fhog(ours) - ref_cells).max())
+        # the same frame from the CSV's rounded landmarks: what the 0.1 px precision alone costs
+        lm = csv_landmarks[frame.number - 1]
+        rounded = align_face_mask(frame.bgr, lm, calc_params(pdm, lm)[0], pdm, tri, kernels=kernels)
+        out["hog_csv_landmarks_vs_cpp_hog_correlation"][key] = _correlation(
+            fhog(rounded).reshape(-1).astype(np.float64), ref_cells.reshape(-1).astype(np.float64))
     return out
 
 
