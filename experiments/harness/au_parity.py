@@ -84,10 +84,11 @@ class _ReferenceHogAnalyser(FaceAnalyser):
         self._frame = 0
         self.kernels = registry.Kernels(
             {"fhog": lambda img, *args: self._reference_hog[self._frame].reshape(12, 12, 31),
-             "au_predict": self.kernels.au_predict, "running_median": self.kernels.running_median},
+             "au_predict": self.kernels.au_predict, "running_median": self.kernels.running_median,
+             "face_mask": self.kernels.face_mask},
             {**self.kernels.selection, "fhog": "C++ .hog"})
 
-    def _align(self, bgr, landmarks, params_global, scale, size, mask):
+    def _align(self, bgr, landmarks, params_global, scale, size, mask, timer=None):
         return np.zeros((size, size, 3), np.uint8)
 
     def add_next_frame(self, *args, **kwargs):

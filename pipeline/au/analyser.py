@@ -102,7 +102,7 @@ class FaceAnalyser:
     params : AnalyserParameters
         ``model_location`` (dynamic models) / ``static_model_location``, aligned output size and scale.
     kernels : Kernels
-        Resolved variants (``fhog``, ``au_predict``, ``running_median``).
+        Resolved variants (``calc_params``, ``face_mask``, ``fhog``, ``au_predict``, ``running_median``).
     dynamic : bool
         Video mode with the dynamic (person-calibrated) models and post-processing; False:
         the static models (images, or ``-au_static``).
@@ -152,10 +152,10 @@ class FaceAnalyser:
 
     # ------------------------------------------------------------------ stages
     def _align(self, bgr: np.ndarray, landmarks: np.ndarray, params_global: np.ndarray,
-               scale: float, size: int, mask: bool) -> np.ndarray:
+               scale: float, size: int, mask: bool, timer: StageTimer = NULL_TIMER) -> np.ndarray:
         if mask:
             return align.align_face_mask(bgr, landmarks, params_global, self.pdm, self.triangulation,
-                                         sim_scale=scale, out_size=size)
+                                         sim_scale=scale, out_size=size, kernels=self.kernels, timer=timer)
         return align.align_face(bgr, landmarks, params_global, self.pdm, sim_scale=scale, out_size=size)
 
     def _features(self, bgr: np.ndarray, landmarks: np.ndarray | None, timer: StageTimer):
@@ -166,9 +166,9 @@ class FaceAnalyser:
             with timer("au.geometry"):
                 params_global, params_local, geometry = fit_geometry(self.pdm, landmarks, self._calc_params)
             with timer("au.align"):
-                aligned_au = self._align(bgr, landmarks, params_global, SIM_SCALE_AU, SIM_SIZE_AU, True)
+                aligned_au = self._align(bgr, landmarks, params_global, SIM_SCALE_AU, SIM_SIZE_AU, True, timer)
                 aligned_out = aligned_au if same_output else self._align(
-                    bgr, landmarks, params_global, p.sim_scale_out, p.sim_size_out, p.sim_align_face_mask)
+                    bgr, landmarks, params_global, p.sim_scale_out, p.sim_size_out, p.sim_align_face_mask, timer)
         else:
             params_global = np.zeros(6, np.float32)
             params_local = np.zeros(self.pdm.n_modes, np.float32)
