@@ -112,8 +112,11 @@ def test_static_models(monkeypatch, reference):
     assert all(0.0 <= v <= 5.0 for v in r.au_intensity.values())
 
 
-@pytest.mark.parametrize("selection", [{}, {"fhog": "numba_tables", "calc_params": "numba", "running_median": "numba", "face_mask": "numba",
-                                            "au_predict": "stacked"}])
+FAST = {"fhog": "numba_tables", "calc_params": "numba", "face_mask": "numba", "running_median": "numba",
+        "au_predict": "stacked"}
+
+
+@pytest.mark.parametrize("selection", [{}, FAST])
 def test_real_stages_on_traced_landmarks(selection):
     """Frames 1-3 of default.wmv with the landmarks C++ FaceAnalyser received (unrounded):
     aligned faces and FHOG equal the C++ ones, online predictions within 1e-5."""
