@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from experiments.harness.au_reference import load_online_trace, read_csv_text, read_hog_file
 from pipeline import registry
@@ -81,3 +82,21 @@ def test_short_intensity_series_are_unsmoothed():
 
 def test_format():
     assert format_au(0.125) == "0.12" and format_au(1.0) == "1.00" and format_au(0.0) == "0.00"
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(-10, 10), min_size=0, max_size=40), seed=st.integers(0, 2**31 - 1),
+       cutoff=st.sampled_from([-1.0, 0.0, 0.3, 0.55, 0.99]))
+def test_properties(values, seed, cutoff):
+    raw = np.array(values, dtype=np.float64)
+    ok = np.random.default_rng(seed).random(raw.size) < 0.8
+    out = offline_intensity({"AU01": raw}, ok, {"AU01": cutoff})["AU01"]
+    assert out.shape == raw.shape and np.all((out >= 0) & (out <= 5))
+    if raw.size >= 3:
+        # a frame whose neighbours and itself failed stays 0 after smoothing
+        for i in range(1, raw.size - 1):
+            if not ok[i - 1:i + 2].any():
+                assert out[i] == 0
+    classes = (raw > 0).astype(float)
+    voted = offline_occurrence({"AU01": classes})["AU01"]
+    assert set(np.unique(voted)) <= {0.0, 1.0}
