@@ -18,6 +18,8 @@ install: $(VENV)/.installed
 
 test: install
 	$(PY) -m pytest -n 2 -q
+	# speed and parity gate: 30 frames of default.wmv against reports/baseline.json
+	AUBENCH_SHARED=$(SHARED) $(VENV)/bin/aubench gate --baseline reports/baseline.json
 
 demo: install
 	$(VENV)/bin/aubench models verify

@@ -9,7 +9,7 @@ first frame apart (model loading, JIT compilation), and peak memory.
 
 Fault injection, for testing that the gate catches what it should (nothing
 else reads these): ``AUBENCH_INJECT_SLEEP_MS=<ms>`` makes every frame that much
-slower (a sleep inside the frame); ``AUBENCH_INJECT_AU_OFFSET=<x>`` adds ``x`` to
+slower (a busy wait inside the frame); ``AUBENCH_INJECT_AU_OFFSET=<x>`` adds ``x`` to
 every ``AUxx_r`` value of the CSV a run wrote (a parity drop).
 """
 
@@ -45,20 +45,30 @@ class HarnessTimer(StageTimer):
     def __init__(self, inject_sleep_ms: float = 0.0) -> None:
         super().__init__()
         self.frame_ms: list[float] = []
+        self.frame_cpu_ms: list[float] = []  # process CPU time (all threads): steadier than wall on a busy machine
         self.inject_sleep_ms = inject_sleep_ms
-        self._mark = time.perf_counter()
+        self.start()
 
     def start(self) -> None:
         self._mark = time.perf_counter()
+        self._cpu_mark = time.process_time()
 
     def next_frame(self) -> None:
         if self.inject_sleep_ms > 0:
             with self("injected_sleep"):
-                time.sleep(self.inject_sleep_ms / 1000.0)
+                _busy_wait(self.inject_sleep_ms / 1000.0)
         super().next_frame()
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.frame_ms.append((now - self._mark) * 1000.0)
-        self._mark = now
+        self.frame_cpu_ms.append((cpu - self._cpu_mark) * 1000.0)
+        self._mark, self._cpu_mark = now, cpu
+
+
+def _busy_wait(seconds: float) -> None:
+    """Burn CPU for ``seconds`` (an injected slowdown must show in CPU time too, unlike a sleep)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 @dataclass
@@ -208,6 +218,7 @@ def timing_section(outcome: RunOutcome, per_frame: bool = True) -> dict[str, Any
     frame after the first over their summed time.
     """
     frame_ms = np.asarray(outcome.timer.frame_ms, dtype=float)
+    cpu_ms = np.asarray(outcome.timer.frame_cpu_ms, dtype=float)[1:]
     steady = frame_ms[1:] if len(frame_ms) > 1 else frame_ms
     stages = outcome.timer.per_frame()
     med = float(np.median(steady)) if len(steady) else float("nan")
@@ -216,6 +227,9 @@ def timing_section(outcome: RunOutcome, per_frame: bool = True) -> dict[str, Any
         "wall_s": outcome.wall_s,
         "first_frame_ms": float(frame_ms[0]) if len(frame_ms) else None,
         "ms_per_frame": med,
+        # a low quantile: on a shared machine interference adds time to some frames, rarely removes it
+        "ms_per_frame_p25": float(np.percentile(steady, 25)) if len(steady) else None,
+        "cpu_ms_per_frame": float(np.median(cpu_ms)) if len(cpu_ms) else None,
         "fps": 1000.0 / med if med and np.isfinite(med) and med > 0 else None,
         "throughput_fps": (len(steady) / (steady.sum() / 1000.0)) if len(steady) and steady.sum() > 0 else None,
         "frame_ms": summary(steady),

@@ -73,7 +73,11 @@ def test_changed_config_is_not_comparable_rather_than_regressed(baseline, capsys
     cfg.write_text('name = "other"\n[landmarks]\nnum_optimisation_iteration = 7\n')
     monkeypatch.setenv(workload.INJECT_SLEEP_ENV, "60")
     assert _gate(baseline, "--candidate", str(cfg)) == 0
-    assert "not comparable" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "not comparable" in out and "known misses taken from the baseline entry of config reference" in out
+    # ... but a parity drop is still caught against the same clip stretch's entry
+    monkeypatch.setenv(workload.INJECT_AU_OFFSET_ENV, "0.3")
+    assert _gate(baseline, "--candidate", str(cfg)) == 1
 
 
 def test_known_miss_ratchet():

@@ -51,7 +51,10 @@ def test_missing_input_and_entry_point_errors(tmp_path, monkeypatch):
         workload.run(workload.Workload(tmp_path / "none.avi", config_mod.Config()), tmp_path)
     import sys
 
+    import pipeline
+
     monkeypatch.setitem(sys.modules, "pipeline.extract", None)  # import fails
+    monkeypatch.delattr(pipeline, "extract", raising=False)
     with pytest.raises(AubenchError, match="pipeline.extract"):
         workload.entry_point()
 
