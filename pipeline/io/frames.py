@@ -147,12 +147,13 @@ class FrameSource:
         return self.path.stem if self.kind != "images" else self.path.name
 
     # ------------------------------------------------------------------ frames
-    def _timestamp(self, index: int) -> float:
-        # frame_num_int * (1.0 / fps), in that order (SequenceCapture::CaptureThread)
-        return index * (1.0 / self.fps) if self.kind == "video" else 0.0
+    def timestamp(self, number: int) -> float:
+        """Seconds of 1-based frame ``number``: ``(number - 1) * (1.0 / fps)`` for video
+        (that order of operations, ``SequenceCapture::CaptureThread``), 0 for images."""
+        return (number - 1) * (1.0 / self.fps) if self.kind == "video" else 0.0
 
     def _make(self, index: int, bgr: np.ndarray) -> Frame:
-        return Frame(index + 1, self._timestamp(index), bgr, to_gray(bgr))
+        return Frame(index + 1, self.timestamp(index + 1), bgr, to_gray(bgr))
 
     def __iter__(self) -> Iterator[Frame]:
         if self._started:

@@ -73,3 +73,15 @@ def test_unusable_inputs_are_one_line_errors(tmp_path, make, match):
     with pytest.raises(InputError, match=match) as err:
         open_input(path)
     assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("clip, fps, count", [("default", 15.0, 288), ("2015-10-15-15-14", 30.0, 842),
+                                              ("multi_face", 30.0, 702)])
+def test_every_reference_timestamp(clip, fps, count):
+    suffix = ".wmv" if clip == "default" else ".avi"
+    src = open_input(MEDIA / f"{clip}{suffix}")
+    src.close()
+    assert (src.fps, src.frame_count) == (fps, count)
+    ref = read_openface_csv(REFERENCE / clip / f"{clip}.csv")
+    ours = [f"{src.timestamp(int(k)):.3f}" for k in ref.frame]
+    assert ours == [f"{t:.3f}" for t in ref.timestamp]
