@@ -183,12 +183,8 @@ def test_image_input_with_replayed_image_csv(tmp_path):
     assert np.array_equal(table.landmarks_2d(), ref.landmarks_2d())
 
 
-def _cli(*args, env_models=True):
-    import os
-
-    env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "run", *map(str, args)],
-                          capture_output=True, text=True, env=env)
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", "run", *map(str, args)], capture_output=True, text=True)
 
 
 def test_cli_run_with_landmarks_from(tmp_path):
