@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from variants._jit import jit
-from variants.nu_rlms.numba_kernel import _euler_to_rotation, update_parameters
+from variants.nu_rlms.numba_kernel import _euler_to_rotation, cholesky_solve, update_parameters
 
 
 @jit
@@ -73,9 +73,7 @@ def _fit(mean, pc, ev, target, rot0, model_w, model_h, min_x, max_x, min_y, max_
         for j in range(6, k):
             rhs[j] -= reg[j - 6] * np.float64(loc[j - 6])
             hess[j, j] += reg[j - 6]
-        chol = np.linalg.cholesky(hess)
-        delta = np.linalg.solve(chol.T, np.linalg.solve(chol, rhs))
-        delta = (np.float32(0.75) * delta.astype(np.float32)).astype(np.float32)
+        delta = (np.float32(0.75) * cholesky_solve(hess, rhs).astype(np.float32)).astype(np.float32)
         update_parameters(g, loc, delta, False)
         # the C++ measures the new error with the new pose and the previous 3D shape
         r = _euler_to_rotation(g[1], g[2], g[3]).astype(np.float64)

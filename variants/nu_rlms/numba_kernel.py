@@ -39,25 +39,61 @@ def _rotation_to_euler(r):
 
 
 @jit
+def cholesky_solve(a, b):
+    """Solve ``a x = b`` for symmetric positive definite ``a`` (Cholesky, then two triangular sweeps)."""
+    k = b.shape[0]
+    chol = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i + 1):
+            acc = a[i, j]
+            for p in range(j):
+                acc -= chol[i, p] * chol[j, p]
+            if i == j:
+                chol[i, i] = np.sqrt(acc)
+            else:
+                chol[i, j] = acc / chol[j, j]
+    y = np.empty(k)
+    for i in range(k):
+        acc = b[i]
+        for j in range(i):
+            acc -= chol[i, j] * y[j]
+        y[i] = acc / chol[i, i]
+    x = np.empty(k)
+    for i in range(k - 1, -1, -1):
+        acc = y[i]
+        for j in range(i + 1, k):
+            acc -= chol[j, i] * x[j]
+        x[i] = acc / chol[i, i]
+    return x
+
+
+@jit
 def update_parameters(g, loc, delta, rigid):
     """``PDM::UpdateModelParameters`` in place: add scale/translation (and local parameters when
-    not rigid), compose the rotation with the orthonormalised small-angle step (in double)."""
+    not rigid), compose the rotation with the orthonormalised small-angle step (in double,
+    closed form instead of OpenCV's SVD)."""
     g[0] += delta[0]
     g[4] += delta[4]
     g[5] += delta[5]
     r1 = _euler_to_rotation(g[1], g[2], g[3]).astype(np.float64)
+    # Orthonormalise(I + [w]x) by SVD is its polar factor: the rotation about w by atan(|w|)
+    wx, wy, wz = np.float64(delta[1]), np.float64(delta[2]), np.float64(delta[3])
+    theta = np.sqrt(wx * wx + wy * wy + wz * wz)
     r2 = np.eye(3)
-    r2[2, 1] = delta[1]
-    r2[1, 2] = -delta[1]
-    r2[0, 2] = delta[2]
-    r2[2, 0] = -delta[2]
-    r2[1, 0] = delta[3]
-    r2[0, 1] = -delta[3]
-    u, _, vt = np.linalg.svd(r2)
-    r2 = np.dot(u, vt)
-    if np.linalg.det(r2) < 0:
-        u[:, 2] = -u[:, 2]
-        r2 = np.dot(u, vt)
+    if theta > 0:
+        ux, uy, uz = wx / theta, wy / theta, wz / theta
+        c = 1.0 / np.sqrt(1.0 + theta * theta)
+        s = theta * c
+        v = 1.0 - c
+        r2[0, 0] = c + v * ux * ux
+        r2[0, 1] = v * ux * uy - s * uz
+        r2[0, 2] = v * ux * uz + s * uy
+        r2[1, 0] = v * uy * ux + s * uz
+        r2[1, 1] = c + v * uy * uy
+        r2[1, 2] = v * uy * uz - s * ux
+        r2[2, 0] = v * uz * ux - s * uy
+        r2[2, 1] = v * uz * uy + s * ux
+        r2[2, 2] = c + v * uz * uz
     r3 = np.dot(r1, r2)
     pitch, yaw, roll = _rotation_to_euler(r3)
     if np.isnan(pitch) or np.isnan(yaw) or np.isnan(roll):
@@ -177,9 +213,7 @@ def _loop(mean, pc, ev, responses, base, i2r, r2i, visible, weights, reg_diag, t
             hess[j, j] += reg_diag[j]
             if j >= 6:
                 rhs[j] -= np.float64(reg_diag[j]) * np.float64(loc[j - 6])
-        chol = np.linalg.cholesky(hess)
-        tmp = np.linalg.solve(chol, rhs)
-        delta = np.linalg.solve(chol.T, tmp).astype(np.float32)
+        delta = cholesky_solve(hess, rhs).astype(np.float32)
         update_parameters(g, loc, delta, rigid)
         # PDM::Clamp (+-3 standard deviations)
         for j in range(m):
