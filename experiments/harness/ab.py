@@ -3,7 +3,7 @@
 Both arms run in the same job, interleaved (A B A B ...), so a slow drift of the
 machine hits both alike; one warm-up run of each comes first and is reported
 apart (model loading, JIT compilation, caches). Each pair gives one time ratio
-B/A of the median ms/frame; the verdict comes from
+B/A of the mean ms/frame (every frame after the first: periodic work counts); the verdict comes from
 :func:`experiments.harness.stats.compare_ratios` (significant **and** beyond
 the minimum effect). Parity of each arm against the C++ reference stands
 beside the speed.
@@ -21,7 +21,7 @@ from pipeline import config as config_mod
 
 
 def arm_summary(outcomes: list[workload_mod.RunOutcome]) -> dict[str, Any]:
-    per_run = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame"] for o in outcomes]
+    per_run = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"] for o in outcomes]
     return {"ms_per_frame_runs": per_run, "ms_per_frame": stats.summary(per_run)}
 
 
@@ -45,7 +45,7 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
         for label, wl, out in ((label_a, wl_a, out_a), (label_b, wl_b, out_b)):
             o = workload_mod.run(wl, out, progress=False)
             warm[label[0]] = {"wall_s": o.wall_s, "first_frame_ms": o.timer.frame_ms[0] if o.frames else None,
-                              "ms_per_frame": workload_mod.timing_section(o, per_frame=False)["ms_per_frame"]}
+                              "ms_per_frame": workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"]}
             if meter:
                 meter.step(f"warm-up {label}", o)
         runs_a, runs_b = [], []
@@ -55,8 +55,8 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
                 bucket.append(o)
                 if meter:
                     meter.step(f"pair {i + 1} {label}", o)
-        ms_a = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame"] for o in runs_a]
-        ms_b = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame"] for o in runs_b]
+        ms_a = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"] for o in runs_a]
+        ms_b = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"] for o in runs_b]
         ratios = [b / a for a, b in zip(ms_a, ms_b)]
         results.record_stages(doc, runs_b[-1].extra["stages_ran"])
         comparison = stats.compare_ratios(ratios, min_effect=min_effect)
@@ -85,13 +85,13 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
 
 def format_ab(doc: dict[str, Any]) -> str:
     ab = doc["ab"]
-    lines = [f"{'arm':<4}{'config':<20}{'ms/frame (median of runs)':>28}{'runs':>6}{'parity':>10}"]
+    lines = [f"{'arm':<4}{'config':<20}{'mean ms/frame (median of runs)':>32}{'runs':>6}{'parity':>10}"]
     for arm in ("a", "b"):
         s = ab[arm]
         p = s.get("parity")
         ptxt = "-" if p is None else ("PASS" if p["passed"] else
                                       f"{sum(not c['passed'] for c in p['checks'])} FAIL")
-        lines.append(f"{arm.upper():<4}{s['label']:<20}{s['ms_per_frame'].get('median', float('nan')):>28.2f}"
+        lines.append(f"{arm.upper():<4}{s['label']:<20}{s['ms_per_frame'].get('median', float('nan')):>32.2f}"
                      f"{s['ms_per_frame'].get('n', 0):>6}{ptxt:>10}")
     w = ab["warmup"]
     lines.append("warm-up (apart): " + ", ".join(f"{k} first frame {v['first_frame_ms']:.0f} ms, {v['wall_s']:.2f} s"

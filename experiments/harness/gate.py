@@ -82,7 +82,7 @@ def measure(wl: workload_mod.Workload, repeats: int = 3, progress: bool = True) 
     Both figures are process CPU time, not wall time: on a shared CI machine the
     time spent waiting for a core is not in it (wall time varied up to 2.5x
     between runs here, CPU time far less). The workload's figure is the lowest
-    over runs of each run's median CPU ms/frame, the calibration's the fastest
+    over runs of each run's mean CPU ms/frame, the calibration's the fastest
     pass: interference only ever adds time. Parity is the last run's CSV
     against the reference.
     """

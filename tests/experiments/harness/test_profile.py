@@ -32,7 +32,9 @@ def test_timing_section_has_frames_stages_and_counters(fake, tmp_path):
     c = t["counters"]["landmarks.iterations"]
     assert c["n"] == 9 and c["min"] == 3 and c["max"] == 5
     table = workload.format_stage_table(t).splitlines()
-    assert table[0].split() == ["component", "ms/frame", "share"]
+    assert table[0].split() == ["component", "median", "ms", "mean", "ms", "share"]
+    assert t["ms_per_frame_mean"] > 0 and t["throughput_fps"] == pytest.approx(1000 / t["ms_per_frame_mean"])
+    assert t["cpu_ms_per_frame"] > 0
     # sub-stages follow their parent, indented one level deeper
     i = next(k for k, ln in enumerate(table) if ln.strip().startswith("landmarks"))
     assert table[i + 1].startswith("    scale0") and table[i + 2].startswith("      mean_shift")
@@ -70,7 +72,7 @@ def test_profile_command_writes_result_cprofile_and_line_profile(fake, tmp_path,
     assert cli.main(["profile", str(CLIP), "--config", "reference", "--frames", "6", "--cprofile", str(prof),
                      "--line", "mean_shift", "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "ms/frame" in text and "landmarks.iterations" in text and "Line #" in text
+    assert "mean ms" in text and "landmarks.iterations" in text and "Line #" in text
     doc = results.load(out)
     assert doc["kind"] == "profile" and doc["timing"]["frames"] == 6
     assert doc["workload"]["frames"] == 6 and doc["key"]
