@@ -1,0 +1,36 @@
+"""Kernel ``mtcnn_fc``: MTCNN's fully connected layers on flattened features.
+
+Contract: :func:`variants.mtcnn_fc.reference.fully_connected`. Cases: the fully connected
+layers of RNet and ONet (real weights) on PReLU-like features, batches of 1 and 30.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline import registry
+
+
+def _cases(rng, models_dir):
+    from pipeline.models.mtcnn_dat import read_mtcnn
+
+    model = read_mtcnn(models_dir)
+    for net in (model.rnet, model.onet):
+        for i, layer in enumerate(x for x in net.layers if x.kind == "fully_connected"):
+            for n in (1, 30):
+                x = np.maximum(rng.normal(0, 1, (n, layer.weights.shape[1])), -0.2).astype(np.float32)
+                yield registry.Case((x, layer.weights, layer.bias), label=f"{net.name}.fc{i}.n{n}")
+
+
+def _check(expected, actual, case):
+    assert actual.shape == expected.shape and actual.dtype == np.float32, (case.label, actual.shape, actual.dtype)
+    tol = 1e-5 * (1.0 + float(np.abs(expected).max(initial=0.0)))
+    err = float(np.abs(actual.astype(np.float64) - expected).max(initial=0.0))
+    assert err <= tol, f"{case.label}: max |diff| {err:.3g} > {tol:.3g}"
+
+
+registry.kernel("mtcnn_fc", summary="MTCNN fully connected layer: weights @ features + bias per sample",
+                cases=_cases, check=_check)
+registry.variant("mtcnn_fc", "reference", "variants.mtcnn_fc.reference:fully_connected",
+                 "plain NumPy, one sample at a time, float64 sums")
+registry.variant("mtcnn_fc", "blas", "variants.mtcnn_fc.blas:fully_connected", "one float32 GEMM for the batch")
