@@ -94,8 +94,11 @@ def run_profile(wl: workload_mod.Workload, out_dir: Path | None = None, cprofile
     return doc
 
 
-def run_pyspy(argv: list[str], output: Path, rate: int = 100) -> None:
-    """``py-spy record`` of ``python -m pipeline.cli <argv>``; format from the suffix (.svg or .json)."""
+def run_pyspy(argv: list[str], output: Path, rate: int = 100) -> str:
+    """``py-spy record`` of ``python -m pipeline.cli <argv>``; format from the suffix (.svg or .json).
+
+    Returns what the recorded command printed (the profile table).
+    """
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(exe).exists():
         raise AubenchError("--pyspy needs py-spy; install it with pip install py-spy")
@@ -110,3 +113,4 @@ def run_pyspy(argv: list[str], output: Path, rate: int = 100) -> None:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise AubenchError(f"py-spy failed (exit {proc.returncode}): {' | '.join(tail)}; py-spy needs permission "
                            "to trace processes (ptrace; in a container run it with --cap-add SYS_PTRACE)")
+    return proc.stdout

@@ -35,8 +35,7 @@ def _run(args) -> int:
 
     cfg = load_config(args)
     if args.pyspy:
-        argv = [a for a in _forward_argv(args)]
-        profile.run_pyspy(argv, Path(args.pyspy))
+        print(profile.run_pyspy(_forward_argv(args), Path(args.pyspy)), end="")
         print(f"py-spy profile written to {args.pyspy}")
         return 0
     wl = workload.Workload(Path(args.input), cfg, args.frames,

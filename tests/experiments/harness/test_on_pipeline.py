@@ -35,3 +35,12 @@ def test_profile_and_parity_of_the_real_run_loop(tmp_path, capsys):
     # replayed landmarks are the C++ ones, to the CSV's precision
     assert figures["landmarks"]["error_max_px"] < 0.1 and figures["success_agreement"] == 1.0
     assert code == (0 if doc["parity"]["passed"] else 1)
+
+
+def test_profile_under_pyspy_writes_a_flame_graph_and_the_result(tmp_path, capsys):
+    flame, out = tmp_path / "flame.svg", tmp_path / "p.json"
+    assert cli.main(["profile", str(CLIP), "--frames", "4", "--landmarks-from", str(REF_CSV),
+                     "--pyspy", str(flame), "-o", str(out)]) == 0
+    assert flame.read_text().lstrip().startswith("<?xml")
+    assert results.load(out)["timing"]["frames"] == 4  # the recorded subprocess wrote the result
+    assert "mean ms" in capsys.readouterr().out
