@@ -28,6 +28,8 @@ class AUPredictorBank:
         All weight vectors stacked as rows.
     offsets : (K,) float64
         ``bias - weights . means`` of each output (its group's means).
+    dynamic_rows : (Kd,) int64, dynamic_weights_t : (Kd, D) float64
+        The dynamic outputs and their weight rows (they also read the median).
     """
 
     groups: tuple[AUModelGroup, ...]
@@ -36,6 +38,8 @@ class AUPredictorBank:
     dynamic: np.ndarray
     weights_t: np.ndarray
     offsets: np.ndarray
+    dynamic_rows: np.ndarray
+    dynamic_weights_t: np.ndarray
 
     @property
     def n_features(self) -> int:
@@ -54,6 +58,8 @@ def build_bank(models: AUModels) -> AUPredictorBank:
     offsets = np.concatenate([g.biases - g.support_vectors.T @ g.means for g in used])
     classifier = np.concatenate([np.full(len(g), g.classifier) for g in used])
     dynamic = np.concatenate([np.full(len(g), g.dynamic) for g in used])
-    for a in (weights_t, offsets, classifier, dynamic):
+    dynamic_rows = np.flatnonzero(dynamic)
+    dynamic_weights_t = np.ascontiguousarray(weights_t[dynamic_rows])
+    for a in (weights_t, offsets, classifier, dynamic, dynamic_rows, dynamic_weights_t):
         a.setflags(write=False)
-    return AUPredictorBank(groups, names, classifier, dynamic, weights_t, offsets)
+    return AUPredictorBank(groups, names, classifier, dynamic, weights_t, offsets, dynamic_rows, dynamic_weights_t)
