@@ -58,6 +58,11 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
         ms_a = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"] for o in runs_a]
         ms_b = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"] for o in runs_b]
         ratios = [b / a for a, b in zip(ms_a, ms_b)]
+        # process CPU time beside wall time: on a loaded machine it shows whether a change is in the work done
+        cpu_a = [workload_mod.timing_section(o, per_frame=False)["cpu_ms_per_frame"] for o in runs_a]
+        cpu_b = [workload_mod.timing_section(o, per_frame=False)["cpu_ms_per_frame"] for o in runs_b]
+        cpu_ratios = [b / a for a, b in zip(cpu_a, cpu_b)]
+        cpu_comparison = stats.compare_ratios(cpu_ratios, min_effect=min_effect)
         results.record_stages(doc, runs_b[-1].extra["stages_ran"])
         comparison = stats.compare_ratios(ratios, min_effect=min_effect)
         doc["ab"] = {
@@ -70,6 +75,9 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
             "ratios": ratios,
             "comparison": comparison.as_dict(),
             "summary": comparison.describe(),
+            "cpu_ratios": cpu_ratios,
+            "cpu_comparison": cpu_comparison.as_dict(),
+            "cpu_summary": "process CPU time: " + cpu_comparison.describe(),
         }
         reference = reference or parity.find_reference(input_path)
         if reference is not None:
@@ -98,4 +106,6 @@ def format_ab(doc: dict[str, Any]) -> str:
                                                  for k, v in w.items() if v.get("first_frame_ms") is not None))
     lines.append("per-pair B/A ratios: " + ", ".join(f"{r:.3f}" for r in ab["ratios"]))
     lines.append(ab["summary"])
+    if "cpu_summary" in ab:
+        lines.append(ab["cpu_summary"])
     return "\n".join(lines)

@@ -29,7 +29,8 @@ def test_ab_interleaves_pairs_after_warm_up_and_reports_parity(monkeypatch, tmp_
     assert a["a"]["parity"]["passed"] and a["b"]["parity"]["passed"]
     c = a["comparison"]
     assert c["ci_low"] <= c["ratio"] <= c["ci_high"] and c["verdict"] in ("faster", "slower", "no change")
-    assert "B/A time ratio" in captured.out
+    assert "B/A time ratio" in captured.out and "process CPU time" in captured.out
+    assert len(a["cpu_ratios"]) == 3 and a["cpu_comparison"]["n"] == 3
 
 
 def test_ab_refuses_zero_pairs(capsys):
