@@ -24,13 +24,13 @@ def _pool(maps, kx, ky, sx, sy, out):
                     continue
                 x1 = min(x0 + kx, w)
                 for ch in range(c):
-                    m = maps[b, y0, x0, ch]
-                    for y in range(y0, y1):
-                        for x in range(x0, x1):
+                    out[b, i, j, ch] = maps[b, y0, x0, ch]
+                for y in range(y0, y1):
+                    for x in range(x0, x1):
+                        for ch in range(c):  # channels innermost: contiguous
                             v = maps[b, y, x, ch]
-                            if v > m:
-                                m = v
-                    out[b, i, j, ch] = m
+                            if v > out[b, i, j, ch]:
+                                out[b, i, j, ch] = v
 
 
 def max_pool(maps: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Numba PReLU: one pass over the values."""
+"""Numba PReLU: one pass over the values, channels innermost."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from variants._jit import jit
 
 
 @jit
-def _prelu(flat, slopes, out):
-    c = slopes.shape[0]
-    for i in range(flat.shape[0]):
-        v = flat[i]
-        out[i] = v if v >= 0 else v * slopes[i % c]
+def _prelu(rows, slopes, out):
+    n, c = rows.shape
+    for i in range(n):
+        for ch in range(c):
+            v = rows[i, ch]
+            out[i, ch] = v if v >= 0 else v * slopes[ch]
 
 
 def prelu(maps: np.ndarray, slopes: np.ndarray) -> np.ndarray:
     """One compiled pass writing a new array (no boolean mask or temporaries)."""
     maps = np.ascontiguousarray(maps, dtype=np.float32)
     out = np.empty_like(maps)
-    _prelu(maps.reshape(-1), np.ascontiguousarray(slopes, dtype=np.float32), out.reshape(-1))
+    c = maps.shape[-1]
+    _prelu(maps.reshape(-1, c), np.ascontiguousarray(slopes, dtype=np.float32), out.reshape(-1, c))
     return out
