@@ -22,8 +22,8 @@ aligned faces and FHOG are identical and online AUs agree within 1e-5.
 aligning and computing it (isolates the geometry and calibration path: the only input
 then not C++'s is the PDM fit to the CSV's 0.1-px landmarks).
 
-``python -m experiments.harness.au_parity --images``: image mode (static models) on
-sample1-6 from the C++ HOG and CSV landmarks.
+``python -m experiments.harness.au_parity --images [--hog-from-reference]``: image mode
+(static models) on sample1-6 from the CSV landmarks.
 
 ``python -m experiments.harness.au_parity --online`` replays default.wmv's C++ HOG and
 geometry descriptors (``trace/au``) through the running medians, predictors and
@@ -66,8 +66,8 @@ def shared_dir() -> Path:
     return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
-def _media(shared: Path, clip: str) -> Path:
-    for ext in (".wmv", ".avi", ".mp4"):
+def _media(shared: Path, clip: str, extensions=(".wmv", ".avi", ".mp4")) -> Path:
+    for ext in extensions:
         p = shared / "media" / f"{clip}{ext}"
         if p.is_file():
             return p
@@ -263,33 +263,41 @@ def online_replay(selection: dict[str, str] | None = None, shared: Path | None =
             "variants": kernels.selection}
 
 
-def image_parity(selection: dict[str, str] | None = None, shared: Path | None = None) -> dict:
-    """FaceLandmarkImg (static models, no calibration): every face of sample1-6 from its C++ HOG
-    and CSV landmarks, against ``reference/images/sampleN.csv`` (``_r`` 2 dp, ``_c`` 1 dp)."""
+def image_parity(selection: dict[str, str] | None = None, shared: Path | None = None,
+                 hog_from_reference: bool = False) -> dict:
+    """FaceLandmarkImg (static models, no calibration, ``FaceAnalyser.predict_static``): every
+    face of sample1-6 from its CSV landmarks, against ``reference/images/sampleN.csv``
+    (``_r`` 2 dp, ``_c`` 1 dp). ``hog_from_reference``: the C++ HOG instead of ours."""
+    import cv2
+
     shared = shared or shared_dir()
     root = shared / "reference" / "images"
-    models = read_au_models(locate(None) / "AU_predictors" / "main_static_svms.txt")
-    predictor = AUPredictor(models)
-    from pipeline.au.geometry import fit_geometry
-    from pipeline.models.pdm import read_pdm
-
-    pdm = read_pdm(models.pdm_path)
     kernels = registry.resolve(selection or {})
+    fa = FaceAnalyser(locate(None), config_module.Config().analyser, kernels, dynamic=False)
     faces, r_cells, c_cells, max_abs = 0, 0, 0, 0.0
     for path in sorted(root.glob("sample*.csv")):
         columns, text = read_csv_columns(path), read_csv_text(path)
         _, hog = read_hog_file(path.with_suffix(".hog"))
+        image = cv2.imread(str(_media(shared, path.stem, (".jpg", ".png"))))
         for k, landmarks in enumerate(csv_landmarks(columns)):
-            _, _, geometry = fit_geometry(pdm, landmarks)
-            v = predictor.predict(kernels, hog[k], geometry)
-            for name, x in v.intensity.items():
-                x = min(max(x, 0.0), 5.0)
+            if hog_from_reference:
+                from pipeline.au.geometry import fit_geometry
+
+                _, _, geometry = fit_geometry(fa.pdm, landmarks, fa._calc_params)
+                v = fa.predictor.predict(kernels, hog[k], geometry)
+                intensity = {n: min(max(x, 0.0), 5.0) for n, x in v.intensity.items()}
+                occurrence = v.occurrence
+            else:
+                r = fa.predict_static(image, landmarks)
+                intensity, occurrence = r.au_intensity, r.au_occurrence
+            for name, x in intensity.items():
                 max_abs = max(max_abs, abs(x - float(text[f"{name}_r"][k])))
                 r_cells += f"{x:.2f}" != text[f"{name}_r"][k]
-            c_cells += sum(f"{x:.1f}" != text[f"{name}_c"][k] for name, x in v.occurrence.items())
+            c_cells += sum(f"{x:.1f}" != text[f"{name}_c"][k] for name, x in occurrence.items())
             faces += 1
-    return {"faces": faces, "intensity_cells_differing": int(r_cells), "intensity_cells": faces * len(predictor.intensity_names),
-            "intensity_max_abs_diff": max_abs, "occurrence_cells_differing": int(c_cells)}
+    return {"faces": faces, "hog_from_reference": hog_from_reference, "intensity_cells_differing": int(r_cells),
+            "intensity_cells": faces * len(fa.intensity_names), "intensity_max_abs_diff": max_abs,
+            "occurrence_cells_differing": int(c_cells), "occurrence_cells": faces * len(fa.occurrence_names)}
 
 
 def bench(selections: list[dict[str, str]], shared: Path | None = None) -> list[dict]:
@@ -351,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.harness.au_parity", description=__doc__.split("\n\n")[0])
     p.add_argument("clip", nargs="?", help=f"reference clip ({', '.join(CLIPS)})")
     p.add_argument("--online", action="store_true", help="replay default.wmv's C++ HOG and geometry (trace/au)")
-    p.add_argument("--images", action="store_true", help="static models on sample1-6 (C++ HOG, CSV landmarks)")
+    p.add_argument("--images", action="store_true", help="static models on sample1-6 (CSV landmarks)")
     p.add_argument("--bench", action="store_true", help="time medians and predictions per variant")
     p.add_argument("--hog-from-reference", action="store_true", help="use the C++ .hog instead of align + FHOG")
     p.add_argument("--frames", type=int, default=None, help="only the first N frames")
@@ -374,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in result:
                 print(json.dumps(row))
         elif args.images:
-            result = image_parity(selection)
+            result = image_parity(selection, hog_from_reference=args.hog_from_reference)
             print(json.dumps(result, indent=1))
         elif args.online:
             result = online_replay(selection)

@@ -21,7 +21,7 @@ def test_online_replay_is_exact():
 
 
 def test_images_static_models():
-    result = au_parity.image_parity(FAST, shared=SHARED)
+    result = au_parity.image_parity(FAST, shared=SHARED, hog_from_reference=True)
     assert result["faces"] == 17 and result["occurrence_cells_differing"] == 0
     # the CSV's 0.1-px landmarks move the geometry: at most ~0.01 on a 2-dp intensity
     assert result["intensity_max_abs_diff"] < 0.02
@@ -35,7 +35,7 @@ def test_clip_with_reference_hog_short(tmp_path):
 
 def test_cli(tmp_path, capsys):
     out = tmp_path / "r.json"
-    assert au_parity.main(["--images", "--variant", "au_predict=stacked", "--json", str(out)]) == 0
+    assert au_parity.main(["--images", "--hog-from-reference", "--variant", "au_predict=stacked", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["faces"] == 17
     assert au_parity.main(["default", "--variant", "au_predict=nope"]) == 2
     assert "unknown variant" in capsys.readouterr().err
