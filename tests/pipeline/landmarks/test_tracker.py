@@ -15,7 +15,7 @@ from pipeline.landmarks import pdm as pdm_ops
 from pipeline.landmarks.clnf import FitResult
 from pipeline.landmarks.tracker import LandmarkTracker, c_mod
 from pipeline.registry import resolve
-from tests.conftest import MEDIA, MODELS, REFERENCE
+from tests.conftest import MEDIA, MODELS
 from tests.pipeline.landmarks._reference_csv import block, load
 
 SMALL = LandmarkParameters().window_sizes_small
@@ -188,33 +188,20 @@ def test_c_mod():
     assert c_mod(-1, 2) == -1 and c_mod(3, 2) == 1 and c_mod(0, 12) == 0
 
 
-class ReferenceDetector:
-    """The C++ MTCNN box of each frame (reference/detections/default.csv)."""
-
-    def __init__(self):
-        self.rows = np.loadtxt(REFERENCE / "detections/default.csv", delimiter=",", skiprows=1)
-        self.frame = 0
-
-    def detect_single(self, bgr):
-        row = self.rows[self.rows[:, 0] == self.frame][0]
-        return SimpleNamespace(x=row[2], y=row[3], w=row[4], h=row[5], confidence=row[6])
-
-
 def test_real_tracker_frames_1_2_match_csv():
-    """Real CLNF (11 hypotheses on frame 1, tracking on frame 2) with the C++ detection box.
+    """The tracker as the pipeline builds it (MTCNN, CLNF with 11 hypotheses on frame 1,
+    tracking on frame 2, validator, pose, gaze) against the C++ CSV.
 
     Tolerances: CSV rounding (0.05 px/mm, 0.0005 rad) plus the CLNF fit's own small
     float differences (measured up to 0.01 px on frame 2), which 3D depth amplifies.
     """
     config = Config()
-    detector = ReferenceDetector()
-    tracker = LandmarkTracker(MODELS, config, resolve(config.variant_selection), detector=detector)
+    tracker = LandmarkTracker(MODELS, config, resolve(config.variant_selection))
     cols = load("default")
     cap = cv2.VideoCapture(str(MEDIA / "default.wmv"))
     for frame in (1, 2):
         ok, bgr = cap.read()
         assert ok
-        detector.frame = frame
         r = tracker.track(bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
         i = frame - 1
         assert r.success and round(r.confidence, 2) == cols["confidence"][i]
