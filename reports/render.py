@@ -94,7 +94,9 @@ def cpp_fps(clip: str, timing_md: Path | None = None) -> dict[str, float]:
 def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per measured configuration; speedup against the baseline of the same workload.
 
-    Rows come from profile, A/B and gate results (parity runs also write HOG and
+    Rows come from profile, A/B and gate results; an A/B experiment's arms get
+    its paired speedup estimate, other rows the ratio to the reference row of
+    the same workload (parity runs also write HOG and
     aligned faces, so their timings are not the same work); a row without its
     own parity takes that of a parity result of the same config name and workload.
     "vs C++" is given only for whole-clip runs of the whole pipeline, which is
@@ -112,25 +114,28 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         elif doc.get("timing") and doc["kind"] != "parity":
             arms.append((doc.get("config", {}).get("name", doc["label"]), doc["timing"], doc.get("parity"),
                          doc["kind"]))
-        for label, timing, par, source in arms:
+        for k, (label, timing, par, source) in enumerate(arms):
             wid = _workload_id(doc)
             par = par or parity_of.get((label, wid))
-            rows.append({"label": label, "workload": _workload_text(doc), "wid": wid,
+            # an A/B experiment is its own baseline: arm B's speedup is its paired estimate, 1 / median(B/A)
+            paired = None if doc["kind"] != "ab" else (1.0 if k == 0 else 1.0 / doc["ab"]["comparison"]["ratio"])
+            rows.append({"label": label, "workload": _workload_text(doc), "wid": wid, "paired": paired,
                          "ms": timing.get("ms_per_frame_mean") or timing.get("ms_per_frame"),
                          "median": timing.get("ms_per_frame"),
                          "fps": timing.get("throughput_fps") or timing.get("fps"),
                          "first": timing.get("first_frame_ms"), "frames": timing.get("frames"),
                          "parity": _parity_text(par), "source": source})
     by_workload: dict[tuple, float] = {}
-    for r in rows:
+    alone = [r for r in rows if r["paired"] is None]
+    for r in alone:
         if r["label"] == "reference" and r["ms"]:
             by_workload.setdefault(r["wid"], r["ms"])
-    for r in rows:
+    for r in alone:
         if r["ms"]:
             by_workload.setdefault(r["wid"], r["ms"])
     for r in rows:
         base = by_workload.get(r["wid"])
-        r["speedup"] = base / r["ms"] if base and r["ms"] else None
+        r["speedup"] = r["paired"] if r["paired"] is not None else (base / r["ms"] if base and r["ms"] else None)
         whole_pipeline = r["wid"][1] is None and r["wid"][2] is None
         cpp = cpp_fps(r["wid"][0]).get("single") if whole_pipeline else None
         r["vs_cpp"] = r["fps"] / cpp if cpp and r["fps"] else None
@@ -306,8 +311,10 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
         d.heading("Phase table")
         d.para("ms/frame: mean wall time per frame after the first (the first frame, with model loading and JIT "
                "compilation, is reported apart; periodic work such as the running-median updates counts), FPS its "
-               "inverse; median: a typical frame. Speedup: against the reference configuration (else the first "
-               "row) on the same workload. vs C++: our FPS over C++ OpenFace FeatureExtraction's single-thread FPS on "
+               "inverse; median: a typical frame. Speedup: for A/B arms, the experiment's paired estimate "
+               "(1 / median of per-pair B/A ratios, arm A = 1); otherwise against the reference configuration (else "
+               "the first row) on the same workload, measured separately, so only large differences mean anything "
+               "on a busy machine. vs C++: our FPS over C++ OpenFace FeatureExtraction's single-thread FPS on "
                "the same clip (reference/TIMING.md, whole runs including model loading), for whole-clip runs of the "
                "whole pipeline only (not with replayed landmarks or a frame limit).")
         d.table(["configuration", "from", "workload", "frames", "ms/frame", "median", "speedup", "FPS", "vs C++",

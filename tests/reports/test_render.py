@@ -47,6 +47,10 @@ def test_report_has_phase_table_plots_and_machine(result_files, tmp_path):
     ref = next(r for r in rows if r["label"] == "reference" and r["source"] == "profile")
     assert ref["speedup"] == pytest.approx(1.0)
     assert any(r["label"] == "fast" and r["speedup"] for r in rows)
+    ab_doc = next(d for d in docs if d["kind"] == "ab")
+    arm_a, arm_b = [r for r in rows if r["source"].startswith("A/B")]
+    assert arm_a["speedup"] == 1.0
+    assert arm_b["speedup"] == pytest.approx(1.0 / ab_doc["ab"]["comparison"]["ratio"])
 
 
 def test_report_command_on_folders_and_run_output(result_files, tmp_path, capsys):
