@@ -29,6 +29,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from experiments.harness import results  # noqa: E402
@@ -247,6 +248,8 @@ def _ab_plot(plots: _Plots, docs: Sequence[dict[str, Any]]) -> Path | None:
                     fmt="o", color={"faster": "#3a7", "slower": "#c44"}.get(c["verdict"], "#777"), capsize=4)
         ax.scatter(d["ab"]["ratios"], [i + 0.15] * len(d["ab"]["ratios"]), s=10, color="#999")
     ax.axvline(1.0, color="k", lw=1)
+    ax.set_xscale("log")  # ratios are multiplicative: 0.5 and 2 sit at the same distance from 1
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_yticks(range(len(abs_)), [d["label"] for d in abs_])
     ax.invert_yaxis()
     ax.set_xlabel("time ratio B/A (median of pairs, 95% bootstrap CI; dots: pairs)")
