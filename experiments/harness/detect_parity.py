@@ -180,7 +180,7 @@ def parity(names: list[str], selections: list[str], frames: int, shared: Path) -
             per_name[name] = c.summary()
             total.add(c)
             print(f"{sel:9s} {name:18s} {c.matched}/{c.total} matched, extra {c.extra}, "
-                  f"IoU min {per_name[name]['iou_min']:.4f} median {per_name[name]['iou_median']:.4f}, "
+                  f"IoU min {per_name[name]['iou_min']:.6f} median {per_name[name]['iou_median']:.6f}, "
                   f"max |conf diff| {per_name[name]['confidence_max_diff']:.2e}", flush=True)
         doc["selections"][sel] = {"total": total.summary(), "per_input": per_name}
     if "reference" in runs and "fast" in runs:
@@ -241,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         doc = parity(names, selections, args.frames, shared)
         for sel, d in doc["selections"].items():
             t = d["total"]
-            print(f"{sel}: {t['matched']}/{t['total']} matched, extra {t['extra']}, IoU min {t['iou_min']:.4f} "
-                  f"median {t['iou_median']:.4f}, max |conf diff| {t['confidence_max_diff']:.2e}, "
+            print(f"{sel}: {t['matched']}/{t['total']} matched, extra {t['extra']}, IoU min {t['iou_min']:.6f} "
+                  f"median {t['iou_median']:.6f}, max |conf diff| {t['confidence_max_diff']:.2e}, "
                   f"{'PASS' if t['ok'] else 'FAIL'}")
             for f in t["failures"]:
                 print("   ", f)
