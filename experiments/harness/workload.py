@@ -258,10 +258,16 @@ def format_stage_table(timing: dict[str, Any]) -> str:
     total = timing.get("ms_per_frame_mean") or total_med
     stages = timing.get("stages", {})
     rows = [("frame (wall, after the first)", total_med, total, 0)]
+    depth_of: dict[str, int] = {}
     for name in sorted(stages, key=lambda n: n.split(".")):
         st = stages[name]
-        depth = name.count(".") + 1
-        label = name.rsplit(".", 1)[-1] if depth > 1 else name
+        # nest under the nearest timed ancestor; untimed levels stay in the label ("main.scale0.response")
+        parts = name.split(".")
+        parent = next((".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1) if ".".join(parts[:i]) in stages),
+                      None)
+        depth = depth_of[parent] + 1 if parent else 1
+        depth_of[name] = depth
+        label = name[len(parent) + 1:] if parent else name
         rows.append((label, st.get("median", float("nan")), st.get("mean", float("nan")), depth))
     if stages and total == total:
         other = total - sum(stages[n].get("mean", 0.0) for n in stages if "." not in n)

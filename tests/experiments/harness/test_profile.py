@@ -94,3 +94,13 @@ def test_pyspy_records_a_subprocess(tmp_path):
     assert out.read_text().lstrip().startswith("<?xml")
     with pytest.raises(AubenchError, match=".svg"):
         profile.run_pyspy(["variants"], tmp_path / "flame.txt")
+
+
+def test_stage_table_nests_under_the_nearest_timed_ancestor():
+    stage = {"median": 1.0, "mean": 1.0}
+    timing = {"ms_per_frame": 3.0, "ms_per_frame_mean": 3.0, "frames": 2, "wall_s": 0.1,
+              "stages": {"landmarks": stage, "landmarks.main.scale1.response": stage, "landmarks.refit": stage,
+                         "landmarks.refit.calc_params": stage, "au": stage}}
+    lines = workload.format_stage_table(timing).splitlines()
+    assert lines[4].startswith("    main.scale1.response ")  # untimed levels kept in the label
+    assert lines[5].startswith("    refit ") and lines[6].startswith("      calc_params ")
