@@ -93,8 +93,9 @@ def gaze_angle(gaze_0: np.ndarray, gaze_1: np.ndarray) -> np.ndarray:
 
 
 def angle_between_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle in degrees between unit vectors (rows), for parity reports."""
+    """Angle in degrees between vectors (rows), for parity reports; NaN where one is zero."""
     a = np.asarray(a, dtype=np.float64).reshape(-1, 3)
     b = np.asarray(b, dtype=np.float64).reshape(-1, 3)
-    cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
