@@ -156,8 +156,11 @@ def judge(measured: dict[str, Any], entry: dict[str, Any] | None, max_ratio: flo
         if not passed and name in base_values and base_passed.get(name) is False:
             b = base_values[name]
             slack = PARITY_SLACK * abs(c["threshold"]) + 1e-9
-            worse = (value is None or not math.isfinite(value) or b is None
-                     or (value < b - slack if c["op"] == ">=" else value > b + slack))
+            missing = value is None or not math.isfinite(value)
+            if b is None:  # the baseline's figure was undefined (NaN): nothing to be worse than
+                worse = False
+            else:
+                worse = missing or (value < b - slack if c["op"] == ">=" else value > b + slack)
             status = "worse than the baseline's known miss" if worse else "known miss (baseline also missed)"
         parity_rows.append({**c, "status": status, "baseline": base_values.get(name)})
         if status not in ("ok", "known miss (baseline also missed)"):

@@ -104,3 +104,11 @@ def test_missing_or_bad_baseline_is_a_one_line_error(tmp_path):
     bad.write_text('{"schema": "x"}')
     with pytest.raises(InputError, match="expected a gate baseline"):
         gate.load_baseline(bad)
+
+
+def test_known_miss_with_an_undefined_baseline_figure_is_tolerated():
+    measured = {"normalised": 1.0, "ms_per_frame": 1.0, "calibration_ms": 1.0, "parity": {"checks": [
+        {"name": "landmark error median (px)", "value": float("nan"), "threshold": 0.3, "op": "<=", "passed": False}]}}
+    entry = {"normalised": 1.0, "calibration_version": calibration.VERSION,
+             "parity": {"landmark error median (px)": None}, "parity_passed": {"landmark error median (px)": False}}
+    assert gate.judge(measured, entry, 1.25)["passed"]
