@@ -86,44 +86,41 @@ def conv_weight_matrix(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
     ).astype(F32)
 
 
-def _convolution(maps: list[np.ndarray], w_mat: np.ndarray, kh: int, kw: int) -> list[np.ndarray]:
-    """``convolution_direct_blas``: valid cross-correlation of every input map, summed, plus bias."""
-    h, w = maps[0].shape
+def _convolution(maps: np.ndarray, w_mat: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """``convolution_direct_blas``: valid cross-correlation of every input map, summed, plus bias.
+
+    ``maps`` is (n_in, h, w); returns (n_kernels, h - kh + 1, w - kw + 1) float32.
+    """
+    n_in, h, w = maps.shape
     oh, ow = h - kh + 1, w - kw + 1
-    n_in = len(maps)
     # im2col: rows = output positions (row-major), columns = (map, kx, ky) + a bias column of ones
     im2col = np.ones((oh * ow, n_in * kh * kw + 1), dtype=F32)
-    for i, m in enumerate(maps):
-        win = np.lib.stride_tricks.sliding_window_view(m, (kh, kw))  # (oh, ow, kh, kw)
-        block = im2col[:, i * kh * kw:(i + 1) * kh * kw].reshape(oh, ow, kw, kh)
-        block[...] = win.transpose(0, 1, 3, 2)  # kx outer, ky inner
+    win = np.lib.stride_tricks.sliding_window_view(maps, (kh, kw), axis=(1, 2))  # (n_in, oh, ow, kh, kw)
+    im2col[:, :-1].reshape(oh, ow, n_in, kw, kh)[...] = win.transpose(1, 2, 0, 4, 3)  # kx outer, ky inner
     out = im2col @ w_mat  # sgemm
-    return list(np.ascontiguousarray(out.T).reshape(-1, oh, ow))
+    return np.ascontiguousarray(out.T).reshape(-1, oh, ow)
 
 
-def _max_pooling(maps: list[np.ndarray], stride: int = 2, kernel: int = 2) -> list[np.ndarray]:
-    """``max_pooling``: ceil-mode ("caffe style") 2x2 stride-2 max-pooling."""
-    out = []
-    for m in maps:
-        h, w = m.shape
-        # C round() (half away from zero) of the float quotient
-        out_w = int(np.floor(np.float32(w - kernel) / np.float32(stride) + 0.5)) + 1
-        out_h = int(np.floor(np.float32(h - kernel) / np.float32(stride) + 0.5)) + 1
-        pad_h, pad_w = out_h * stride + kernel - stride, out_w * stride + kernel - stride
-        padded = np.full((max(pad_h, h), max(pad_w, w)), -np.finfo(F32).max, dtype=F32)
-        padded[:h, :w] = m
-        win = np.lib.stride_tricks.sliding_window_view(padded, (kernel, kernel))[::stride, ::stride]
-        out.append(np.ascontiguousarray(win[:out_h, :out_w].max(axis=(2, 3))).astype(F32))
-    return out
+def _max_pooling(maps: np.ndarray, stride: int = 2, kernel: int = 2) -> np.ndarray:
+    """``max_pooling``: ceil-mode ("caffe style") 2x2 stride-2 max-pooling of (n, h, w) maps."""
+    assert stride == kernel == 2
+    n, h, w = maps.shape
+    # C round() (half away from zero) of the float quotient
+    out_w = int(np.floor(np.float32(w - kernel) / np.float32(stride) + 0.5)) + 1
+    out_h = int(np.floor(np.float32(h - kernel) / np.float32(stride) + 0.5)) + 1
+    padded = np.full((n, out_h * 2, out_w * 2), -np.finfo(F32).max, dtype=F32)
+    hh, ww = min(h, out_h * 2), min(w, out_w * 2)
+    padded[:, :hh, :ww] = maps[:, :hh, :ww]
+    return padded.reshape(n, out_h, 2, out_w, 2).max(axis=(2, 4))
 
 
-def _fully_connected(maps: list[np.ndarray], weights_t64: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
+def _fully_connected(maps: np.ndarray, weights_t64: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """``fully_connected`` (the flattening branch): maps flattened column-major, concatenated;
     ``weights_t64`` is the (out, in) transposed weight matrix in float64 (OpenCV's small
-    gemm accumulates in double)."""
-    x = np.concatenate([np.asarray(m, F32).T.reshape(-1) for m in maps]) if len(maps) > 1 else np.asarray(maps[0], F32).reshape(-1)
+    gemm accumulates in double). Returns a (1, 1, out) "map" stack."""
+    x = maps.transpose(0, 2, 1).reshape(-1) if maps.shape[0] > 1 else maps.reshape(-1)
     y = (weights_t64 @ x.astype(np.float64)).astype(F32) + bias
-    return [y.astype(F32)]
+    return y.astype(F32).reshape(1, 1, -1)
 
 
 def prepare_layers(view: ValidatorView) -> list[tuple]:
@@ -142,7 +139,7 @@ def prepare_layers(view: ValidatorView) -> list[tuple]:
 
 def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | None = None) -> np.ndarray:
     """Run one view's CNN on its (h, w) normalised input image; returns the (30,) output."""
-    maps = [np.asarray(image, dtype=F32)]
+    maps = np.asarray(image, dtype=F32)[None]  # (n_maps, h, w)
     for layer in prepared if prepared is not None else prepare_layers(view):
         if layer[0] == "convolution":
             maps = _convolution(maps, layer[1], layer[2], layer[3])
@@ -151,10 +148,10 @@ def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | 
         elif layer[0] == "fully_connected":
             maps = _fully_connected(maps, layer[1], layer[2])
         elif layer[0] == "relu":
-            maps = [np.where(m > 0, m, F32(0)).astype(F32) for m in maps]
+            maps = np.where(maps > 0, maps, F32(0)).astype(F32)
         elif layer[0] == "sigmoid":
-            maps = [(F32(1) / (F32(1) + np.exp(-m))).astype(F32) for m in maps]
-    return maps[0].reshape(-1)
+            maps = (F32(1) / (F32(1) + np.exp(-maps))).astype(F32)
+    return maps.reshape(-1)
 
 
 def certainty_from_output(output: np.ndarray) -> float:

@@ -98,5 +98,5 @@ def test_certainty_bins():
 
 def test_max_pooling_is_ceil_mode():
     m = np.arange(25, dtype=np.float32).reshape(5, 5)
-    (out,) = _max_pooling([m])
+    (out,) = _max_pooling(m[None])
     np.testing.assert_array_equal(out, [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
