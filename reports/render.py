@@ -134,6 +134,10 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in alone:
         if r["ms"]:
             by_workload.setdefault(r["wid"], r["ms"])
+    first_seen = {}
+    for r in rows:
+        first_seen.setdefault(r["wid"], len(first_seen))
+    rows.sort(key=lambda r: first_seen[r["wid"]])  # rows of one workload together, in the given order
     for r in rows:
         base = by_workload.get(r["wid"])
         r["speedup"] = r["paired"] if r["paired"] is not None else (base / r["ms"] if base and r["ms"] else None)

@@ -25,11 +25,11 @@ def _run(args) -> int:
     for item in args.results:
         p = Path(item)
         if p.is_dir():
-            found = sorted(p.glob("*.json"))
+            found = sorted(p.glob("*.json"), key=_natural)
             if found:
                 paths.extend(found)
             elif sorted(p.glob("*.csv")):
-                paths.extend(sorted(p.glob("*.csv")))  # an `aubench run` output folder: parity of its CSVs
+                paths.extend(sorted(p.glob("*.csv"), key=_natural))  # an `aubench run` output folder: parity of its CSVs
             else:
                 raise InputError(f"{p}: no result JSON or output CSV in this folder; give result files written "
                                  "by aubench profile/parity/ab/gate -o FILE, or an `aubench run` output folder")
@@ -57,3 +57,10 @@ def _csv_parity(csv: Path) -> dict:
     doc["ours_from"] = str(csv)
     doc["parity"] = parity.parity_section(csv, reference, cfg.parity)
     return doc
+
+
+def _natural(path: Path) -> list:
+    """Sort key that puts 2_x before 10_x."""
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
