@@ -15,13 +15,14 @@
 ``DetectSingleFaceMTCNN``), which isolates the CLNF/tracking path from the detector;
 ``--detector mtcnn`` uses ``pipeline.detect.mtcnn``.
 
-Measured (reference variants): default.wmv 288 frames (reference detector): landmark error
-median 0.042 px, p95 0.051, max 0.37; rotation median 0.027 deg; gaze vector median 0.04 deg,
-success and confidence agreement 100 %. 2015-10-15-15-14.avi 842 frames (reference detector):
-0.044 / 0.056 / 0.14 px, rotation 0.028 deg, gaze 0.044 deg (max 2.9 deg, one frame),
-agreement 100 %. multi_face.avi frames 1-600 (our MTCNN; detections at frames 1, 13 and 578,
-the C++ tracking failures at 578-579 reproduced): 0.040 / 0.046 / 0.53 px, rotation 0.027 deg,
-success and confidence agreement 100 %. (The CSV's 1-dp rounding alone gives about 0.035 px.)
+Measured (reference variants, our MTCNN, whole clips): default.wmv 288 frames: landmark
+error median 0.042 px, p95 0.051, max 0.37; rotation median 0.027 deg (max 0.63); gaze vector
+median 0.041 deg (max 0.70); success and confidence agreement 100 %. 2015-10-15-15-14.avi
+842 frames: 0.043 / 0.057 / 0.13 px, rotation 0.028 deg, gaze 0.043 deg (max 1.9), agreement
+100 %. multi_face.avi frames 1-600 (detections at frames 1, 13 and 578; the C++ tracking
+failures at 578-579 reproduced): 0.040 / 0.046 / 0.53 px, rotation 0.027 deg, agreement 100 %.
+With the reference detector the figures are the same. (The CSV's 1-dp rounding alone gives
+about 0.035 px.)
 """
 
 from __future__ import annotations
