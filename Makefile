@@ -22,8 +22,10 @@ test: install
 	AUBENCH_SHARED=$(SHARED) $(VENV)/bin/aubench gate --baseline reports/baseline.json
 
 demo: install
-	$(VENV)/bin/aubench models verify
-	$(VENV)/bin/aubench run $(SHARED)/media/default.wmv -o out/default --config reference
-	$(VENV)/bin/aubench report out/default -o out/report
+	$(VENV)/bin/aubench models verify --dir $(AUBENCH_MODELS)
+	# the whole pipeline on the sample video with the fast preset: CSV, .hog, aligned faces, timing, parity
+	$(VENV)/bin/aubench profile $(SHARED)/media/default.wmv --config fast --out-dir out/default -o out/results/fast.json
+	AUBENCH_SHARED=$(SHARED) $(VENV)/bin/aubench report out/results out/default -o out/report
+	@echo "CSV: out/default/default.csv  report: out/report/report.html (and report.md)"
 
 .PHONY: install test demo
