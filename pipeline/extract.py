@@ -310,11 +310,13 @@ class RunResult:
     stages_unavailable: dict[str, str] = field(default_factory=dict)
     postprocessed: bool = False
     postprocess_ms: float = 0.0
+    peak_rss_mb: float = 0.0
 
     def summary(self) -> str:
         """Lines for the user: what was written, stages run and those not yet available."""
         fps = self.frames / self.wall_s if self.wall_s > 0 else 0.0
-        lines = [f"wrote {self.csv} ({self.frames} frames in {self.wall_s:.1f} s, {fps:.1f} fps)"]
+        rss = f", peak RSS {self.peak_rss_mb:.0f} MiB" if self.peak_rss_mb else ""
+        lines = [f"wrote {self.csv} ({self.frames} frames in {self.wall_s:.1f} s, {fps:.1f} fps{rss})"]
         for path in (self.hog, self.aligned_dir):
             if path is not None:
                 lines.append(f"wrote {path}")
@@ -513,4 +515,11 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         source.close()
     return RunResult(csv=csv_path, frames=done, wall_s=time.perf_counter() - start, hog=hog_path,
                      aligned_dir=aligned_dir, stages_ran=ran, stages_unavailable=unavailable,
-                     postprocessed=postprocessed, postprocess_ms=pp_ms)
+                     postprocessed=postprocessed, postprocess_ms=pp_ms, peak_rss_mb=_peak_rss_mb())
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set size in MiB (``ru_maxrss`` is KiB on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -13,7 +13,8 @@ def register(sub) -> None:
                        description="Writes OUTDIR/<input stem>.csv in OpenFace FeatureExtraction's format "
                                    "(plus <stem>.hog and <stem>_aligned/ when asked). Flags override the "
                                    "config file's [output] section.")
-    p.add_argument("input", help="video file, image, or folder of images")
+    p.add_argument("input", help="video file, image, folder of images, folder of videos, or a .txt list of "
+                                 "videos (one path per line)")
     p.add_argument("-o", "--out-dir", required=True, help="output folder (OUTDIR/<input stem>.csv)")
     add_config_arguments(p)
     p.add_argument("--landmarks-from", metavar="CSV",
@@ -25,6 +26,9 @@ def register(sub) -> None:
                    help="also write OUTDIR/<stem>_aligned/ (aligned faces; OpenFace's -simalign)")
     p.add_argument("--frames", type=int, metavar="N", help="process only the first N frames")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes for a folder or list of videos (0 = all cores; default: config "
+                        "[runtime] workers); each loads the models once and runs whole videos")
     p.set_defaults(func=_run)
 
 
@@ -36,6 +40,18 @@ def _run(args) -> int:
         raise InputError(f"{src}: no such file or folder; give a video, an image or a folder of images")
     if args.landmarks_from is not None and not Path(args.landmarks_from).is_file():
         raise InputError(f"{args.landmarks_from}: no such CSV for --landmarks-from; give an OpenFace CSV of this input")
+    from pipeline.batch import run_many, videos_of
+
+    videos = videos_of(src)
+    if videos is not None:
+        if args.landmarks_from is not None:
+            raise InputError(f"--landmarks-from {args.landmarks_from}: replays one video's CSV, but {src} is a batch "
+                             "of videos; run that video alone")
+        workers = cfg.runtime.workers if args.workers is None else args.workers
+        batch = run_many(videos, Path(args.out_dir), cfg, workers=workers, frames=args.frames,
+                         models_dir=args.models, progress=not args.quiet)
+        print(batch.summary())
+        return 1 if batch.failed else 0
     from pipeline.extract import run
 
     result = run(src, Path(args.out_dir), cfg, frames=args.frames, landmarks_from=args.landmarks_from,

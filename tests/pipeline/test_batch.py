@@ -1,0 +1,103 @@
+"""Many videos in one run: input listing, worker count, the process pool, per-video failures."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import batch, cli
+from pipeline.config import preset
+from pipeline.errors import InputError
+from pipeline.io.openface_csv import read_openface_csv
+from tests.conftest import MEDIA
+
+VIDEO = MEDIA / "default.wmv"
+
+
+def test_folder_of_videos_is_a_batch_and_folder_of_images_is_not(tmp_path):
+    (tmp_path / "b.avi").write_bytes(b"x")
+    (tmp_path / "a.wmv").write_bytes(b"x")
+    (tmp_path / "notes.md").write_text("not a video")
+    assert batch.videos_of(tmp_path) == [tmp_path / "a.wmv", tmp_path / "b.avi"]
+    images = tmp_path / "imgs"
+    images.mkdir()
+    shutil.copy(MEDIA / "sample1.jpg", images / "f1.jpg")
+    assert batch.videos_of(images) is None
+    assert batch.videos_of(VIDEO) is None
+
+
+_line = st.text(alphabet="abcdefgh_-/.", min_size=1, max_size=12).filter(lambda s: s.strip("/.") != "")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(_line, min_size=1, max_size=6), st.lists(st.sampled_from(["", "# comment", "   "]), max_size=3))
+def test_list_file_gives_its_paths_relative_to_the_list(tmp_path_factory, names, noise):
+    d = tmp_path_factory.mktemp("lst")
+    lst = d / "videos.txt"
+    lst.write_text("\n".join(noise + [f"  {n}  " for n in names] + noise) + "\n")
+    assert batch.videos_of(lst) == [d / n.strip() for n in names]
+
+
+def test_empty_list_is_an_input_error(tmp_path):
+    lst = tmp_path / "videos.txt"
+    lst.write_text("# nothing\n\n")
+    with pytest.raises(InputError, match="names no inputs"):
+        batch.videos_of(lst)
+
+
+def test_same_stem_twice_is_refused():
+    with pytest.raises(InputError, match="same name"):
+        batch.check_stems([Path("/a/clip.avi"), Path("/b/clip.wmv")])
+
+
+@given(st.integers(0, 64), st.integers(1, 64))
+def test_workers_resolved_within_cores_and_videos(workers, n):
+    w = batch.resolve_workers(workers, n)
+    assert 1 <= w <= n
+    if workers > 0:
+        assert w == min(workers, n)
+    else:
+        assert w == min(len(os.sched_getaffinity(0)), n)
+
+
+def test_negative_workers_is_an_input_error():
+    with pytest.raises(InputError, match="--workers -1"):
+        batch.resolve_workers(-1, 3)
+
+
+def test_pool_runs_every_video_and_a_broken_one_fails_alone(tmp_path, capsys):
+    """Two real clips (3 frames) through 2 spawned workers plus one undecodable file: exit 1, one FAILED line."""
+    shutil.copy(VIDEO, tmp_path / "one.wmv")
+    shutil.copy(VIDEO, tmp_path / "two.wmv")
+    (tmp_path / "broken.avi").write_bytes(b"not a video at all")
+    out = tmp_path / "out"
+    rc = cli.main(["run", str(tmp_path), "-o", str(out), "--frames", "3", "--workers", "2", "--config", "fast"])
+    captured = capsys.readouterr()
+    assert rc == 1
+    failed = [ln for ln in captured.err.splitlines() + captured.out.splitlines() if "FAILED" in ln and "broken" in ln]
+    assert failed and all("Traceback" not in ln for ln in failed)
+    assert "peak RSS per worker" in captured.out
+    for stem in ("one", "two"):
+        table = read_openface_csv(out / f"{stem}.csv")
+        assert len(table.column("frame")) == 3
+
+
+def test_in_process_batch_resets_state_between_videos(tmp_path):
+    """workers=1 runs in this process; the same clip twice gives the same CSV (tracker/analyser reset)."""
+    shutil.copy(VIDEO, tmp_path / "a.wmv")
+    shutil.copy(VIDEO, tmp_path / "b.wmv")
+    stream = io.StringIO()
+    res = batch.run_many([tmp_path / "a.wmv", tmp_path / "b.wmv"], tmp_path / "out", preset("fast"), workers=1,
+                         frames=3, stream=stream)
+    assert not res.failed and res.workers == 1
+    assert stream.getvalue().count("done ") == 2
+    a = (tmp_path / "out" / "a.csv").read_text()
+    b = (tmp_path / "out" / "b.csv").read_text()
+    assert a == b
+    assert all(o.peak_rss_mb > 0 for o in res.outcomes)
