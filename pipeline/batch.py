@@ -234,7 +234,10 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(config, models_dir, threads)) as pool:
-            futures = {pool.submit(_run_in_worker, v, out_dir, frames): v for v in todo}
+            # Largest files first (a cheap stand-in for the longest videos) so no worker is left with
+            # one long video at the end while the others idle.
+            longest_first = sorted(todo, key=lambda v: v.stat().st_size, reverse=True)
+            futures = {pool.submit(_run_in_worker, v, out_dir, frames): v for v in longest_first}
             for fut in as_completed(futures):
                 v = futures[fut]
                 try:
