@@ -476,11 +476,16 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             with CsvWriter(csv_path, schema) as writer:
                 for frame in itertools.islice(_timed_frames(iter(source), timer), frames):
                     record = FaceRecord(frame=frame.number, face_id=0, timestamp=frame.timestamp)
+                    # FaceAnalyser receives the model's own detection_success (C++: face_model.detection_success),
+                    # which differs from the written success flag on a first detection that fails validation.
+                    model_success = record.success
                     if tracker is not None:
-                        fill_record(record, tracker.track(frame.bgr, frame.gray, timer))
+                        tracked = tracker.track(frame.bgr, frame.gray, timer)
+                        fill_record(record, tracked)
+                        model_success = bool(getattr(tracked, "detection_success", record.success))
                     if analyser is not None:
                         with timer("au"):
-                            result = analyser.add_next_frame(frame.bgr, record.landmarks_2d, record.success,
+                            result = analyser.add_next_frame(frame.bgr, record.landmarks_2d, model_success,
                                                              frame.timestamp, timer)
                         record.au_intensity = {k: float(v) for k, v in result.au_intensity.items()}
                         record.au_occurrence = {k: float(v) for k, v in result.au_occurrence.items()}
