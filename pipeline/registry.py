@@ -220,3 +220,25 @@ def contract_doc(kernel_name: str) -> str:
     """The reference variant's docstring: the kernel's contract."""
     ref = kernels()[kernel_name].variants[REFERENCE].load()
     return inspect.getdoc(ref) or ""
+
+
+def array_check(dtype, *, atol: float = 0.0, rtol: float = 0.0, unit: str = "") -> Callable[[Any, Any, Case], None]:
+    """A kernel ``check`` for array outputs: same shape and ``dtype``, and
+    ``max|actual - expected| <= atol + rtol * max|expected|`` (both 0: bit-identical)."""
+    import numpy as np
+
+    dtype = np.dtype(dtype)
+
+    def check(expected, actual, case: Case) -> None:
+        actual = np.asarray(actual)
+        assert actual.shape == expected.shape and actual.dtype == dtype, \
+            f"{case.label}: got {actual.shape} {actual.dtype}, expected {expected.shape} {dtype}"
+        if atol == 0.0 and rtol == 0.0:
+            bad = int(np.count_nonzero(actual != expected))
+            assert bad == 0, f"{case.label}: {bad} values differ; this kernel must be bit-identical"
+            return
+        tol = atol + rtol * float(np.abs(expected).max(initial=0.0))
+        err = float(np.abs(actual.astype(np.float64) - expected).max(initial=0.0))
+        assert err <= tol, f"{case.label}: max abs error {err:.3g}{unit} > {tol:.3g}"
+
+    return check

@@ -62,3 +62,17 @@ def test_unknown_attribute_on_kernels_names_choices(toy):
     k = toy.resolve({})
     with pytest.raises(AttributeError, match="toy_sum"):
         k.toy_sun
+
+
+def test_array_check_enforces_dtype_shape_and_tolerance():
+    case = registry.Case((), label="c")
+    exact = registry.array_check(np.float32)
+    exact(np.ones(3, np.float32), np.ones(3, np.float32), case)
+    with pytest.raises(AssertionError, match="bit-identical"):
+        exact(np.ones(3, np.float32), np.array([1, 1, 1 + 1e-6], np.float32), case)
+    with pytest.raises(AssertionError, match="float64"):
+        exact(np.ones(3, np.float32), np.ones(3, np.float64), case)
+    loose = registry.array_check(np.float64, atol=1e-3, rtol=1e-3)
+    loose(np.full(2, 10.0), np.full(2, 10.0105), case)  # tol = 1e-3 + 1e-3 * 10
+    with pytest.raises(AssertionError, match="max abs error"):
+        loose(np.full(2, 10.0), np.full(2, 10.02), case)

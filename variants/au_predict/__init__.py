@@ -24,10 +24,7 @@ def _cases(rng, models_dir):
             yield registry.Case((bank, features, median), label=f"{main}#{k}")
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float64, (actual.shape, actual.dtype)
-    err = float(np.abs(actual - expected).max())
-    assert err <= 1e-9, f"{case.label}: max abs error {err:.3g} > 1e-9"
+_check = registry.array_check(np.float64, atol=1e-9)
 
 
 registry.kernel("au_predict", summary="linear SVR/SVM AU decision values (static and person-calibrated dynamic)",

@@ -39,10 +39,7 @@ def _cases(rng, models_dir):
     yield registry.Case((pts, rng.integers(0, 20, (60, 3)).astype(np.int32), 64, 48), label="random")
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.uint8, (case.label, actual.shape, actual.dtype)
-    bad = int(np.count_nonzero(actual != expected))
-    assert bad == 0, f"{case.label}: {bad} mask pixels differ; must be exact"
+_check = registry.array_check(np.uint8)
 
 
 registry.kernel("face_mask", summary="pixel mask of a triangulated face (PAW) for the aligned-face mask",

@@ -36,10 +36,7 @@ def _cases(rng, models_dir):
         yield registry.Case((np.load(path),), label=path.name)
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float32, (case.label, actual.shape, actual.dtype)
-    err = float(np.abs(actual - expected).max()) if expected.size else 0.0
-    assert err <= TOLERANCE, f"{case.label}: max abs error {err:.3g} > {TOLERANCE:g}"
+_check = registry.array_check(np.float32, atol=TOLERANCE)
 
 
 registry.kernel("fhog", summary="dlib FHOG (extract_fhog_features) of an image: (rows, cols, 31) float32",

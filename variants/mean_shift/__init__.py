@@ -24,10 +24,7 @@ def _cases(rng, models_dir):
         yield registry.Case((responses, dxs, dys, visible, kde), label=f"w{window}")
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float32, (actual.shape, actual.dtype)
-    err = float(np.abs(actual - expected).max())
-    assert err <= 1e-4, f"{case.label}: max abs error {err:.3g} cells > 1e-4"
+_check = registry.array_check(np.float32, atol=1e-4, unit=" cells")
 
 
 registry.kernel("mean_shift", summary="KDE mean-shift in the response maps (0.1-cell precomputed kernels)",

@@ -47,11 +47,7 @@ def _cases(rng, models_dir):
                          np.zeros(4, np.float32)), label="tiny")
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float32, (case.label, actual.shape, actual.dtype)
-    tol = 1e-5 * (1.0 + float(np.abs(expected).max(initial=0.0)))
-    err = float(np.abs(actual.astype(np.float64) - expected).max(initial=0.0))
-    assert err <= tol, f"{case.label}: max |diff| {err:.3g} > {tol:.3g}"
+_check = registry.array_check(np.float32, atol=1e-5, rtol=1e-5)
 
 
 registry.kernel("mtcnn_conv", summary="MTCNN convolution layer: valid cross-correlation of channel-last maps + bias",

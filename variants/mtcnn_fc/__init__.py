@@ -22,11 +22,7 @@ def _cases(rng, models_dir):
                 yield registry.Case((x, layer.weights, layer.bias), label=f"{net.name}.fc{i}.n{n}")
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float32, (case.label, actual.shape, actual.dtype)
-    tol = 1e-5 * (1.0 + float(np.abs(expected).max(initial=0.0)))
-    err = float(np.abs(actual.astype(np.float64) - expected).max(initial=0.0))
-    assert err <= tol, f"{case.label}: max |diff| {err:.3g} > {tol:.3g}"
+_check = registry.array_check(np.float32, atol=1e-5, rtol=1e-5)
 
 
 registry.kernel("mtcnn_fc", summary="MTCNN fully connected layer: weights @ features + bias per sample",

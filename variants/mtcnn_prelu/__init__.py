@@ -24,9 +24,7 @@ def _cases(rng, models_dir):
             yield registry.Case((maps, layer.weights), label=f"{net.name}.prelu{i}")
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float32, (case.label, actual.shape, actual.dtype)
-    assert np.array_equal(actual, expected), f"{case.label}: PReLU must be exact"
+_check = registry.array_check(np.float32)
 
 
 registry.kernel("mtcnn_prelu", summary="MTCNN PReLU: x >= 0 ? x : slope[c] * x on the last axis",

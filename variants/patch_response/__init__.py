@@ -27,11 +27,7 @@ def _cases(rng, models_dir):
         yield registry.Case((areas, wm[visible], al[visible], sig[visible]), label=f"view{view}_w{window}")
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float32, (actual.shape, actual.dtype)
-    tol = 1e-4 * float(np.abs(expected).max()) + 2e-5  # Sigma products cancel: absolute floor
-    err = float(np.abs(actual - expected).max())
-    assert err <= tol, f"{case.label}: max abs error {err:.3g} > {tol:.3g}"
+_check = registry.array_check(np.float32, atol=2e-5, rtol=1e-4)  # Sigma products cancel: absolute floor
 
 
 registry.kernel("patch_response", summary="CCNF patch-expert response maps (im2col, neurons, Sigma)",

@@ -27,10 +27,7 @@ def _cases(rng, models_dir):
         yield registry.Case((state, rng.normal(scale, scale, state.rows), False), label=label)
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float64, (actual.shape, actual.dtype)
-    bad = int(np.count_nonzero(actual != expected))
-    assert bad == 0, f"{case.label}: {bad} medians differ (max {np.abs(actual - expected).max():.3g}); must be exact"
+_check = registry.array_check(np.float64)
 
 
 registry.kernel("running_median", summary="histogram running median of a descriptor (person calibration)",

@@ -24,10 +24,7 @@ def _cases(rng, models_dir):
         yield registry.Case((image, tx, ty, a1, b1, area), label=f"k{k}_A{area}")
 
 
-def _check(expected, actual, case):
-    assert actual.shape == expected.shape and actual.dtype == np.float32
-    diff = int(np.count_nonzero(actual != expected))
-    assert diff == 0, f"{case.label}: {diff} pixels differ from OpenCV (the kernel must be bit-identical)"
+_check = registry.array_check(np.float32)
 
 
 registry.kernel("warp_areas", summary="areas of interest around landmarks (OpenCV warpAffine, bilinear, fixed point)",
