@@ -8,7 +8,7 @@ import numpy as np
 from variants._jit import jit
 from variants.fhog._tables import MAX_DIFF, ORIENTATION
 from variants.fhog.numba_kernel import _features
-from variants.fhog.reference import SIMD_WIDTH, cell_grid, check_image
+from variants.fhog.reference import SIMD_WIDTH, cell_layout, check_image
 
 
 @jit
@@ -98,13 +98,9 @@ def fhog(image: np.ndarray, cell_size: int = 8) -> np.ndarray:
     """Numba loops with the orientation looked up in a (gx, gy) table and the bilinear weights
     computed once per row and column; bit-exact with the reference."""
     image = check_image(image, cell_size)
-    nr, nc = image.shape[:2]
-    cells_nr, cells_nc = cell_grid(nr, cell_size), cell_grid(nc, cell_size)
-    hog_nr, hog_nc = max(cells_nr - 2, 0), max(cells_nc - 2, 0)
+    cells_nr, cells_nc, hog_nr, hog_nc, visible_nr, visible_nc = cell_layout(*image.shape[:2], cell_size)
     if hog_nr == 0 or hog_nc == 0:
         return np.zeros((0, 0, 31), dtype=np.float32)
-    visible_nr = min(cells_nr * cell_size, nr) - 1
-    visible_nc = min(cells_nc * cell_size, nc) - 1
     img = image if image.ndim == 3 else image[:, :, None]
     hist = _histograms(np.ascontiguousarray(img), int(cell_size), cells_nr, cells_nc, visible_nr, visible_nc,
                        ORIENTATION, SIMD_WIDTH)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from pipeline.errors import InputError
@@ -25,6 +27,25 @@ SIMD_WIDTH = 8           # dlib processes 8 columns at a time, the leftover colu
 def cell_grid(n_pixels: int, cell_size: int) -> int:
     """Number of cells along one axis: ``(int)((float)n / (float)cell_size + 0.5)``."""
     return int(F32(F32(n_pixels) / F32(cell_size)) + F32(0.5))
+
+
+class CellLayout(NamedTuple):
+    """dlib's cell grid for an image: cells (incl. the dropped outer ring), output cells,
+    and the last pixel row/column that votes (``visible - 1``)."""
+
+    cells_nr: int
+    cells_nc: int
+    hog_nr: int
+    hog_nc: int
+    visible_nr: int
+    visible_nc: int
+
+
+def cell_layout(nr: int, nc: int, cell_size: int) -> CellLayout:
+    """The grid ``extract_fhog_features`` uses for an ``nr`` x ``nc`` image."""
+    cells_nr, cells_nc = cell_grid(nr, cell_size), cell_grid(nc, cell_size)
+    return CellLayout(cells_nr, cells_nc, max(cells_nr - 2, 0), max(cells_nc - 2, 0),
+                      min(cells_nr * cell_size, nr) - 1, min(cells_nc * cell_size, nc) - 1)
 
 
 def check_image(image: np.ndarray, cell_size: int) -> np.ndarray:
@@ -116,13 +137,9 @@ def fhog(image: np.ndarray, cell_size: int = 8) -> np.ndarray:
     6. The outermost ring of cells is dropped (it has no full blocks).
     """
     image = check_image(image, cell_size)
-    nr, nc = image.shape[:2]
-    cells_nr, cells_nc = cell_grid(nr, cell_size), cell_grid(nc, cell_size)
-    hog_nr, hog_nc = max(cells_nr - 2, 0), max(cells_nc - 2, 0)
+    cells_nr, cells_nc, hog_nr, hog_nc, visible_nr, visible_nc = cell_layout(*image.shape[:2], cell_size)
     if hog_nr == 0 or hog_nc == 0:
         return np.zeros((0, 0, 31), dtype=np.float32)
-    visible_nr = min(cells_nr * cell_size, nr) - 1
-    visible_nc = min(cells_nc * cell_size, nc) - 1
     ys = np.arange(1, visible_nr)
     xs = np.arange(1, visible_nc)
     simd = simd_columns(visible_nc)[xs]  # (len(xs),)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from variants.fhog._tables import MAX_DIFF, ORIENTATION, axis_weights
-from variants.fhog.reference import EPS, SCALE, TEXTURE_SCALE, TRUNCATION, cell_grid, check_image, simd_columns
+from variants.fhog.reference import EPS, SCALE, TEXTURE_SCALE, TRUNCATION, cell_layout, check_image, simd_columns
 
 F32 = np.float32
 
@@ -15,13 +15,9 @@ def fhog(image: np.ndarray, cell_size: int = 8) -> np.ndarray:
     are summed by ``np.bincount`` in float64 (so cells differ from dlib's float32 running sums
     by float32 rounding only, ~1e-7)."""
     image = check_image(image, cell_size)
-    nr, nc = image.shape[:2]
-    cells_nr, cells_nc = cell_grid(nr, cell_size), cell_grid(nc, cell_size)
-    hog_nr, hog_nc = max(cells_nr - 2, 0), max(cells_nc - 2, 0)
+    cells_nr, cells_nc, hog_nr, hog_nc, vr, vc = cell_layout(*image.shape[:2], cell_size)
     if hog_nr == 0 or hog_nc == 0:
         return np.zeros((0, 0, 31), dtype=np.float32)
-    vr = min(cells_nr * cell_size, nr) - 1
-    vc = min(cells_nc * cell_size, nc) - 1
     simd = simd_columns(vc)[1:vc]
 
     # gradient of the strongest channel, dlib's tie rules per column path
