@@ -131,6 +131,7 @@ class ReplayedFrame:
     gaze_0: np.ndarray | None = None
     gaze_1: np.ndarray | None = None
     gaze_angle: np.ndarray | None = None
+    analysis_landmarks: np.ndarray | None = None  # what the AU stage gets (unrounded); None: ``landmarks``
 
 
 class ReplayTracker:
@@ -139,9 +140,16 @@ class ReplayTracker:
     Landmarks, PDM parameters, success and confidence are required; pose, 3D landmarks,
     eye landmarks and gaze are copied when the CSV has them. An image-schema CSV
     (FaceLandmarkImg) gives its first face to frame 1.
+
+    ``unround`` (default): the AU stage gets, for each row, the PDM shape that explains the
+    CSV's 0.1-px landmarks, its 0.001 parameters and its 0.1-mm 3D landmarks
+    (:mod:`pipeline.landmarks.recorded`), 6-30x closer to the landmarks C++ OpenFace used
+    than the rounded ones; the written CSV keeps the recorded landmarks. A row that is not one PDM shape is used as recorded
+    (``rows_kept_as_recorded`` counts them). ``models_dir`` locates the PDM.
     """
 
-    def __init__(self, csv: str | Path | OpenFaceTable):
+    def __init__(self, csv: str | Path | OpenFaceTable, *, unround: bool = True,
+                 models_dir: str | Path | None = None):
         table = csv if isinstance(csv, OpenFaceTable) else read_openface_csv(csv)
         self.path = table.path
         n = len(table)
@@ -168,6 +176,15 @@ class ReplayTracker:
         else:
             self._row = {1: 0}
         self._next = 1
+        self._shape = None
+        self._camera = False  # estimated on the first frame (needs the image size)
+        self.rows_unrounded = self.rows_kept_as_recorded = self.rows_unrounded_3d = 0
+        if unround:
+            from pipeline.landmarks import recorded
+
+            pdm = recorded.landmark_pdm(models_dir)
+            if pdm.n_points == self.landmarks.shape[1] and pdm.n_modes == self.params_local.shape[1]:
+                self._pdm, self._shape = pdm, recorded._Shape(pdm)
 
     @property
     def replayed(self) -> tuple[str, ...]:
@@ -182,9 +199,24 @@ class ReplayTracker:
                 raise InputError(f"{self.path}: no row for frame {frame} (the CSV covers frames "
                                  f"{min(self._row)}..{max(self._row)}); give the CSV written for this input, "
                                  "or limit the run with --frames")
+            analysis = None
+            if self._shape is not None:
+                from pipeline.landmarks.recorded import estimate_intrinsics, unround
+
+                points_3d = self.optional.get("landmarks_3d")
+                if self._camera is False:
+                    size = (bgr.shape[1], bgr.shape[0])
+                    self._camera = None if points_3d is None else estimate_intrinsics(self.landmarks, points_3d, size)
+                u = unround(self._pdm, self.landmarks[i], self.params_global[i], self.params_local[i],
+                            landmarks_3d=None if self._camera is None else points_3d[i], camera=self._camera,
+                            shape=self._shape)
+                analysis = u.landmarks
+                self.rows_unrounded += u.used
+                self.rows_unrounded_3d += u.used_3d
+                self.rows_kept_as_recorded += not u.used
             return ReplayedFrame(
                 landmarks=self.landmarks[i], params_global=self.params_global[i], params_local=self.params_local[i],
-                success=bool(self.success[i]), confidence=float(self.confidence[i]),
+                success=bool(self.success[i]), confidence=float(self.confidence[i]), analysis_landmarks=analysis,
                 **{name: values[i] for name, values in self.optional.items()},
             )
 
@@ -375,7 +407,8 @@ def _timed_frames(frames: Iterator, timer: StageTimer) -> Iterator:
 
 
 def run(input_path: str | Path, out_dir: str | Path, config: Config | None = None, timer: StageTimer = NULL_TIMER,
-        *, frames: int | None = None, landmarks_from: str | Path | None = None, progress: bool = True,
+        *, frames: int | None = None, landmarks_from: str | Path | None = None, unround_landmarks: bool = True,
+        progress: bool = True,
         models_dir: str | Path | None = None, tracker: Tracker | None = None, analyser: Analyser | None = None,
         progress_stream: TextIO | None = None) -> RunResult:
     """Run FeatureExtraction on ``input_path``; write ``out_dir/<stem>.csv`` (+ ``.hog``, ``_aligned/``).
@@ -390,6 +423,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     frames : process only the first ``frames`` frames.
     landmarks_from : replay this OpenFace CSV's landmarks, success, confidence, pose, gaze
         and eye landmarks instead of running the tracker.
+    unround_landmarks : with ``landmarks_from``, give the AU stage the PDM shape that explains
+        the CSV's rounded landmarks and parameters (:class:`ReplayTracker`); False: the rounded ones.
     progress : report frames done, fps and ETA on ``progress_stream`` (default stderr).
     models_dir : the OpenFace model folder (default: :func:`pipeline.models.locate`).
     tracker, analyser : ready-made stages (tests, the harness); by default loaded lazily.
@@ -425,9 +460,10 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     try:
         # ---- stages
         if landmarks_from is not None and tracker is None:
-            tracker = ReplayTracker(landmarks_from)
+            tracker = ReplayTracker(landmarks_from, unround=unround_landmarks, models_dir=models_dir)
             extra = [s for s, key in (("pose", "pose"), ("gaze", "gaze_0")) if key in tracker.replayed]
-            ran.append(f"landmarks (replayed from {tracker.path.name})")
+            how = "unrounded" if unround_landmarks else "as rounded"
+            ran.append(f"landmarks (replayed from {tracker.path.name}, {how})")
             ran += [f"{s} (replayed)" for s in extra]
         elif tracker is None:
             reason = tracker_unavailable()
@@ -479,13 +515,17 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
                     # FaceAnalyser receives the model's own detection_success (C++: face_model.detection_success),
                     # which differs from the written success flag on a first detection that fails validation.
                     model_success = record.success
+                    analysis_landmarks = None
                     if tracker is not None:
                         tracked = tracker.track(frame.bgr, frame.gray, timer)
                         fill_record(record, tracked)
                         model_success = bool(getattr(tracked, "detection_success", record.success))
+                        analysis_landmarks = getattr(tracked, "analysis_landmarks", None)
+                    if analysis_landmarks is None:
+                        analysis_landmarks = record.landmarks_2d
                     if analyser is not None:
                         with timer("au"):
-                            result = analyser.add_next_frame(frame.bgr, record.landmarks_2d, model_success,
+                            result = analyser.add_next_frame(frame.bgr, analysis_landmarks, model_success,
                                                              frame.timestamp, timer)
                         record.au_intensity = {k: float(v) for k, v in result.au_intensity.items()}
                         record.au_occurrence = {k: float(v) for k, v in result.au_occurrence.items()}

@@ -53,11 +53,28 @@ def read_csv_text(path: str | Path) -> dict[str, list[str]]:
     return {name: [r[k].strip() for r in rows[1:]] for k, name in enumerate(header)}
 
 
-def csv_landmarks(columns: dict[str, np.ndarray]) -> np.ndarray:
-    """(frames, 68, 2) float32 landmarks ``x_i, y_i`` of a CSV."""
+def csv_landmarks(columns: dict[str, np.ndarray], unround: bool = False,
+                  image_size: tuple[int, int] | None = None) -> np.ndarray:
+    """(frames, 68, 2) float32 landmarks ``x_i, y_i`` of a CSV.
+
+    ``unround``: the PDM shape that explains the rounded landmarks, ``p_*`` parameters and
+    3D landmarks (:mod:`pipeline.landmarks.recorded`), closer to what C++ used;
+    ``image_size`` (w, h) lets it recognise OpenFace's default camera.
+    """
     x = np.stack([columns[f"x_{i}"] for i in range(68)], axis=1)
     y = np.stack([columns[f"y_{i}"] for i in range(68)], axis=1)
-    return np.stack([x, y], axis=2).astype(np.float32)
+    landmarks = np.stack([x, y], axis=2).astype(np.float32)
+    if not unround:
+        return landmarks
+    from pipeline.landmarks.recorded import landmark_pdm, unround_all
+
+    pdm = landmark_pdm()
+    params_global = np.stack([columns[k] for k in ("p_scale", "p_rx", "p_ry", "p_rz", "p_tx", "p_ty")], axis=1)
+    params_local = np.stack([columns[f"p_{i}"] for i in range(pdm.n_modes)], axis=1)
+    points_3d = None
+    if "X_0" in columns:
+        points_3d = np.stack([np.stack([columns[f"{a}_{i}"] for i in range(68)], axis=1) for a in "XYZ"], axis=2)
+    return unround_all(pdm, landmarks, params_global, params_local, points_3d, image_size)[0]
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,8 @@ def _compare_hog(ours: Path, ref: Path, io: np.ndarray, ir: np.ndarray, both: np
     a, b = ho[io[ok]].astype(np.float64), hr[ir[ok]].astype(np.float64)
     corr = np.array([pearson_r(x, y) for x, y in zip(a, b)])
     return {"frames": int(ok.sum()), "correlation_min": float(np.nanmin(corr)),
-            "correlation_median": float(np.nanmedian(corr)), "max_abs_diff": float(np.abs(a - b).max())}
+            "correlation_median": float(np.nanmedian(corr)), "frames_below_0.999": int(np.sum(corr < 0.999)),
+            "max_abs_diff": float(np.abs(a - b).max())}
 
 
 def _compare_aligned(ours: Path, ref: Path, frames: np.ndarray) -> dict[str, Any] | None:

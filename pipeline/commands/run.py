@@ -20,6 +20,9 @@ def register(sub) -> None:
     p.add_argument("--landmarks-from", metavar="CSV",
                    help="replay landmarks, success, pose and gaze from this OpenFace CSV instead of tracking "
                         "(runs the AU stage alone)")
+    p.add_argument("--raw-landmarks", action="store_true",
+                   help="with --landmarks-from: give the AU stage the CSV's 0.1-px landmarks as written, instead of "
+                        "the PDM shape that explains them and the CSV's PDM parameters (closer to C++'s)")
     p.add_argument("--hogalign", action="store_true", default=None,
                    help="also write OUTDIR/<stem>.hog (FHOG of each aligned face; OpenFace's -hogalign)")
     p.add_argument("--simalign", action="store_true", default=None,
@@ -55,6 +58,6 @@ def _run(args) -> int:
     from pipeline.extract import run
 
     result = run(src, Path(args.out_dir), cfg, frames=args.frames, landmarks_from=args.landmarks_from,
-                 progress=not args.quiet, models_dir=args.models)
+                 unround_landmarks=not args.raw_landmarks, progress=not args.quiet, models_dir=args.models)
     print(result.summary())
     return 0

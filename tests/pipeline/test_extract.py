@@ -73,7 +73,7 @@ def test_replay_reproduces_the_reference_columns(tmp_path):
     assert ours[0] == ref[0]
     for a, b in zip(ours[1:], ref[1:13]):
         assert _cells(a)[:-N_AU_COLUMNS] == _cells(b)[:-N_AU_COLUMNS]
-    assert res.stages_ran[:3] == ["landmarks (replayed from default.csv)", "pose (replayed)", "gaze (replayed)"]
+    assert res.stages_ran[:3] == ["landmarks (replayed from default.csv, unrounded)", "pose (replayed)", "gaze (replayed)"]
     if extract.analyser_unavailable() is None:
         assert "au" in res.stages_ran and res.postprocessed
         table = read_openface_csv(res.csv)
@@ -193,7 +193,7 @@ def test_cli_run_with_landmarks_from(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert f"wrote {tmp_path / 'default.csv'} (3 frames" in proc.stdout
-    assert "stages run: landmarks (replayed from default.csv)" in proc.stdout
+    assert "stages run: landmarks (replayed from default.csv, unrounded)" in proc.stdout
     assert len(read_openface_csv(tmp_path / "default.csv")) == 3
     if extract.analyser_unavailable() is None:
         assert len(read_hog(tmp_path / "default.hog")) == 3
@@ -240,3 +240,34 @@ def test_of_details_matches_openface(tmp_path):
     ours = (tmp_path / "default_of_details.txt").read_text().splitlines()
     ref = (REFERENCE / "default" / "default_of_details.txt").read_text().splitlines()
     assert ours[2:] == ref[2:]  # camera parameters and outputs; the input paths differ
+
+
+class _LandmarkRecorder(FakeAnalyser):
+    def add_next_frame(self, bgr, landmarks68, success, timestamp, timer=None):
+        self.seen = getattr(self, "seen", []) + [np.array(landmarks68, np.float64)]
+        return super().add_next_frame(bgr, landmarks68, success, timestamp, timer)
+
+
+@pytest.mark.parametrize("unround", [True, False])
+def test_replay_gives_the_au_stage_unrounded_landmarks_and_writes_the_recorded_ones(tmp_path, unround):
+    fake = _LandmarkRecorder()
+    res = extract.run(VIDEO, tmp_path, Config(), frames=4, landmarks_from=REF_CSV, unround_landmarks=unround,
+                      analyser=fake, progress=False)
+    recorded = read_openface_csv(REF_CSV).landmarks_2d()[:4]
+    np.testing.assert_array_equal(read_openface_csv(res.csv).landmarks_2d(), recorded)
+    seen = np.stack(fake.seen)
+    if unround:
+        assert 0 < np.abs(seen - recorded).max() <= 0.1 and np.abs(seen - recorded).mean() > 0.01
+        assert "landmarks (replayed from default.csv, unrounded)" in res.stages_ran
+    else:
+        np.testing.assert_array_equal(seen, recorded)
+        assert "landmarks (replayed from default.csv, as rounded)" in res.stages_ran
+
+
+def test_replay_tracker_counts_what_it_unrounded():
+    tracker = extract.ReplayTracker(REF_CSV)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    outs = [tracker.track(frame, frame[..., 0]) for _ in range(3)]
+    assert tracker.rows_unrounded == tracker.rows_unrounded_3d == 3 and tracker.rows_kept_as_recorded == 0
+    assert all(o.analysis_landmarks.shape == (68, 2) for o in outs)
+    assert extract.ReplayTracker(REF_CSV, unround=False).track(frame, frame[..., 0]).analysis_landmarks is None

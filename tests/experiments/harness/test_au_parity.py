@@ -39,3 +39,22 @@ def test_cli(tmp_path, capsys):
     assert json.loads(out.read_text())["faces"] == 17
     assert au_parity.main(["default", "--variant", "au_predict=nope"]) == 2
     assert "unknown variant" in capsys.readouterr().err
+
+
+def test_unrounded_csv_landmarks_bring_the_hog_to_the_cpp_one():
+    """Frames 1-30 of default: FHOG from the unrounded CSV landmarks correlates >= 0.999 with C++'s
+    on every frame; from the CSV's 0.1-px landmarks as written it does not."""
+    fine = au_parity.clip_parity("default", FAST, frames=30, shared=SHARED)
+    raw = au_parity.clip_parity("default", FAST, frames=30, shared=SHARED, unround=False)
+    assert fine["landmarks_unrounded"] and not raw["landmarks_unrounded"]
+    assert fine["hog"]["correlation_min"] >= 0.999 > raw["hog"]["correlation_min"]
+    assert fine["aligned"]["mean_abs_diff_max"] < raw["aligned"]["mean_abs_diff_max"]
+
+
+def test_roundtrip_floor_separates_csv_rounding_from_the_au_stage(tmp_path):
+    """Our run against its replay through its own CSV: close, but not equal (the CSV rounds)."""
+    result = au_parity.roundtrip_floor("default", "fast", shared=SHARED, frames=16, work_dir=tmp_path)
+    assert result["frames"]["compared"] == 16 == result["hog"]["frames"]
+    assert 0.998 < result["hog"]["correlation_min"] < 1.0
+    assert result["au"]["intensity_mae_max"] < 0.05
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
