@@ -89,16 +89,20 @@ def conv_weight_matrix(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
 def _convolution(maps: np.ndarray, w_mat: np.ndarray, kh: int, kw: int) -> np.ndarray:
     """``convolution_direct_blas``: valid cross-correlation of every input map, summed, plus bias.
 
-    ``maps`` is (n_in, h, w); returns (n_kernels, h - kh + 1, w - kw + 1) float32.
+    ``maps`` is (n_in, h, w); returns (n_kernels, h - kh + 1, w - kw + 1) float32. The C++
+    builds the im2col matrix with one row per output position; this builds its transpose
+    (one row per (map, kx, ky) tap, each a plain 2-D slice copy) and multiplies from the
+    left, the same sums over the same taps in the same order.
     """
     n_in, h, w = maps.shape
     oh, ow = h - kh + 1, w - kw + 1
-    # im2col: rows = output positions (row-major), columns = (map, kx, ky) + a bias column of ones
-    im2col = np.ones((oh * ow, n_in * kh * kw + 1), dtype=F32)
+    taps = n_in * kw * kh
+    cols = np.empty((taps + 1, oh, ow), dtype=F32)
     win = np.lib.stride_tricks.sliding_window_view(maps, (kh, kw), axis=(1, 2))  # (n_in, oh, ow, kh, kw)
-    im2col[:, :-1].reshape(oh, ow, n_in, kw, kh)[...] = win.transpose(1, 2, 0, 4, 3)  # kx outer, ky inner
-    out = im2col @ w_mat  # sgemm
-    return np.ascontiguousarray(out.T).reshape(-1, oh, ow)
+    cols[:taps].reshape(n_in, kw, kh, oh, ow)[...] = win.transpose(0, 4, 3, 1, 2)  # kx outer, ky inner
+    cols[taps] = 1.0  # the bias row
+    out = w_mat.T @ cols.reshape(taps + 1, oh * ow)  # sgemm
+    return out.reshape(-1, oh, ow)
 
 
 def _max_pooling(maps: np.ndarray, stride: int = 2, kernel: int = 2) -> np.ndarray:
@@ -108,6 +112,9 @@ def _max_pooling(maps: np.ndarray, stride: int = 2, kernel: int = 2) -> np.ndarr
     # C round() (half away from zero) of the float quotient
     out_w = int(np.floor(np.float32(w - kernel) / np.float32(stride) + 0.5)) + 1
     out_h = int(np.floor(np.float32(h - kernel) / np.float32(stride) + 0.5)) + 1
+    if h == 2 * out_h and w == 2 * out_w:  # no partial windows: the four taps directly
+        return np.maximum(np.maximum(maps[:, 0::2, 0::2], maps[:, 0::2, 1::2]),
+                          np.maximum(maps[:, 1::2, 0::2], maps[:, 1::2, 1::2]))
     padded = np.full((n, out_h * 2, out_w * 2), -np.finfo(F32).max, dtype=F32)
     hh, ww = min(h, out_h * 2), min(w, out_w * 2)
     padded[:, :hh, :ww] = maps[:, :hh, :ww]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+import struct
 
 import numpy as np
 
@@ -107,6 +108,9 @@ class CCNFScale:
         return self.visibilities.shape[1]
 
 
+_STRUCT = {np.int32: "<i", np.float64: "<d", np.float32: "<f"}
+
+
 class _Cursor:
     def __init__(self, path: Path, data: bytes):
         self.path, self.data, self.off = path, data, 0
@@ -117,11 +121,19 @@ class _Cursor:
                                    f"end of file after {len(self.data)} bytes (truncated)")
 
     def scalar(self, dtype, what: str):
-        dt = np.dtype(dtype).newbyteorder("<")
-        self._need(dt.itemsize, what)
-        v = np.frombuffer(self.data, dt, 1, self.off)[0]
-        self.off += dt.itemsize
-        return v.item()
+        fmt = _STRUCT[dtype]
+        size = struct.calcsize(fmt)
+        self._need(size, what)
+        (v,) = struct.unpack_from(fmt, self.data, self.off)
+        self.off += size
+        return v
+
+    def neuron_header(self, what: str) -> tuple[int, int, float, float, float]:
+        """marker (int32), type (int32), norm, bias, alpha (float64) in one read."""
+        self._need(32, what)
+        values = struct.unpack_from("<iiddd", self.data, self.off)
+        self.off += 32
+        return values
 
     def mat(self, what: str) -> np.ndarray:
         rows = self.scalar(np.int32, what)
@@ -152,12 +164,13 @@ def _read_expert(cur: _Cursor, n_betas: int, where: str) -> CCNFPatchExpert:
     types, norms, biases, alphas, weights = [], [], [], [], []
     for k in range(n_neurons):
         w_where = f"{where} neuron {k}"
-        if cur.scalar(np.int32, w_where) != 2:
+        marker, kind, norm, bias, alpha = cur.neuron_header(w_where)
+        if marker != 2:
             raise ModelFormatError(cur.path, f"{w_where}: neuron marker 2", "another value")
-        types.append(cur.scalar(np.int32, w_where))
-        norms.append(cur.scalar(np.float64, w_where))
-        biases.append(cur.scalar(np.float64, w_where))
-        alphas.append(cur.scalar(np.float64, w_where))
+        types.append(kind)
+        norms.append(norm)
+        biases.append(bias)
+        alphas.append(alpha)
         w = cur.mat(w_where)
         if w.shape != (height, width):
             raise ModelFormatError(cur.path, f"{w_where}: a {height}x{width} filter", f"{w.shape}")

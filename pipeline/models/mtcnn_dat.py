@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+import struct
 
 import numpy as np
 
@@ -88,6 +89,37 @@ def _float_mat(cur: BinaryCursor, what: str) -> np.ndarray:
     return _finite(cur.path, m, what)
 
 
+_CV_32FC1 = 5
+
+
+def _conv_kernels(cur: BinaryCursor, n_in: int, n_k: int, where: str) -> np.ndarray:
+    """The n_in x n_k float32 kernels of a convolution layer, as (n_k, n_in, kh, kw).
+
+    ``CNN::Read`` stores each kernel as its own small matrix (PNet..ONet: ~20 000 of them), so
+    this reads the headers with one ``struct`` call each and the values in one copy; anything
+    unexpected goes through :func:`_float_mat` for its error message.
+    """
+    data, shape = cur.data, None
+    blocks: list[np.ndarray] = []
+    for i in range(n_in):
+        for j in range(n_k):
+            header = struct.unpack_from("<iii", data, cur.pos) if cur.pos + 12 <= len(data) else None
+            count = header[0] * header[1] if header else -1
+            if (header is None or header[2] != _CV_32FC1 or header[0] < 1 or header[1] < 1
+                    or (shape is not None and header[:2] != shape) or cur.pos + 12 + 4 * count > len(data)):
+                m = _float_mat(cur, f"kernel {i},{j} of {where}")  # raises, or a kernel of another shape
+                if shape is not None and m.shape != shape or min(m.shape) < 1:
+                    raise ModelFormatError(cur.path, f"equal non-empty kernels in {where}", "mixed or empty shapes")
+                shape = m.shape
+                blocks.append(m)
+                continue
+            shape = header[:2]
+            blocks.append(np.frombuffer(data, dtype="<f4", count=count, offset=cur.pos + 12))
+            cur.pos += 12 + 4 * count
+    kernels = np.array(blocks, dtype=np.float32).reshape(n_in, n_k, *shape)
+    return np.ascontiguousarray(_finite(cur.path, kernels, f"the kernels of {where}").transpose(1, 0, 2, 3))
+
+
 def read_network(path: str | Path, name: str = "") -> Network:
     """Read one ``.dat`` network (``CNN::Read``) and check that its layers chain."""
     path = Path(path)
@@ -114,11 +146,7 @@ def read_network(path: str | Path, name: str = "") -> Network:
             if flat or n_in != channels:
                 raise ModelFormatError(path, f"{channels} input maps for {where} (the previous layer's output)", str(n_in))
             bias = np.array([cur.float32(f"bias {b} of {where}") for b in range(n_k)], dtype=np.float32)
-            kernels = [[_float_mat(cur, f"kernel {i},{j} of {where}") for j in range(n_k)] for i in range(n_in)]
-            shape = kernels[0][0].shape
-            if min(shape) < 1 or any(kk.shape != shape for row in kernels for kk in row):
-                raise ModelFormatError(path, f"equal non-empty kernels in {where}", "mixed or empty shapes")
-            weights = np.ascontiguousarray(np.array(kernels, dtype=np.float32).transpose(1, 0, 2, 3))
+            weights = _conv_kernels(cur, n_in, n_k, where)
             layers.append(Layer("convolution", weights, _finite(path, bias, f"the biases of {where}")))
             channels = n_k
         elif kind == 1:
