@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The phase table of issue 7: every step from the plain NumPy reference to `fast` on one clip.
+#   bash experiments/phases.sh CLIP_PATH OUT_DIR [FRAMES]
+# Single thread, pinned (as TIMING.md's C++ single-thread figures): one profiled run per phase,
+# whose CSV is then compared with the C++ reference (AU post-processing needs the whole clip
+# for the AU figures to be comparable; FRAMES is for quick looks).
+set -euo pipefail
+clip=$1 out=$2 frames=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
+pin=(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 OPENCV_FOR_THREADS_NUM=1 taskset -c 0)
+mkdir -p "$out/results" "$out/runs"
+stem=$(basename "${clip%.*}")
+for config in "$here/reference.toml" "$here/phases/p1_landmarks.toml" "$here/phases/p2_detect.toml" \
+              "$here/faithful.toml" "$here/fast.toml"; do
+    name=$(basename "${config%.toml}")
+    limit=()
+    [[ -n "$frames" ]] && limit=(--frames "$frames")
+    echo "== $name on $stem" >&2
+    "${pin[@]}" aubench profile "$clip" --config "$config" "${limit[@]}" --out-dir "$out/runs/$name" \
+        -o "$out/results/${stem}_${name}_profile.json" > "$out/runs/${stem}_${name}_profile.txt"
+    # FAIL lines are figures, not errors: the exit status of a parity check is not this script's
+    aubench parity "$clip" --config "$config" "${limit[@]}" --ours "$out/runs/$name/$stem.csv" \
+        -o "$out/results/${stem}_${name}_parity.json" > "$out/runs/${stem}_${name}_parity.txt" || true
+done
