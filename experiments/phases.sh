@@ -10,9 +10,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 pin=(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 OPENCV_FOR_THREADS_NUM=1 taskset -c 0)
 mkdir -p "$out/results" "$out/runs"
 stem=$(basename "${clip%.*}")
+phase=0
 for config in "$here/reference.toml" "$here/phases/p1_landmarks.toml" "$here/phases/p2_detect.toml" \
               "$here/faithful.toml" "$here/fast.toml"; do
-    name=$(basename "${config%.toml}")
+    name=$phase-$(basename "${config%.toml}")  # the phase number first: the report keeps this order
+    phase=$((phase + 1))
     limit=()
     [[ -n "$frames" ]] && limit=(--frames "$frames")
     echo "== $name on $stem" >&2
