@@ -59,7 +59,10 @@ def _parity_text(p: dict[str, Any] | None) -> str:
     f = p["figures"]
     bits = []
     if "landmarks" in f:
-        bits.append(f"lmk median {_fmt(f['landmarks']['error_median_px'], '.2f')} px")
+        lm = f["landmarks"]
+        fine = (f" (unrounded {_fmt(lm['unrounded_error_median_px'], '.3f')})"
+                if "unrounded_error_median_px" in lm else "")
+        bits.append(f"lmk median {_fmt(lm['error_median_px'], '.2f')} px{fine}")
     if "au" in f:
         bits.append(f"min AU r {_fmt(f['au'].get('intensity_r_min'), '.3f')}")
     verdict = "PASS" if not failed else f"{len(failed)} FAIL"
@@ -367,6 +370,11 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
                          "hog": _fmt(sec.get("correlation_min"), ".5f"),
                          "aligned": _fmt(sec.get("mean_abs_diff_max"), ".3f")}[key]
                 summary_rows.append([label, value, unit])
+        if "unrounded_error_median_px" in f.get("landmarks", {}):
+            lm = f["landmarks"]
+            summary_rows.insert(1, ["landmark error median / p95, unrounded shapes",
+                                    f"{_fmt(lm['unrounded_error_median_px'], '.4f')} / "
+                                    f"{_fmt(lm['unrounded_error_p95_px'], '.4f')}", "px"])
         summary_rows.append(["success agreement", _fmt(f.get("success_agreement"), ".4f"), ""])
         if "au" in f:
             summary_rows.append(["AU intensity r min / MAE max",

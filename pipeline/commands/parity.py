@@ -62,6 +62,10 @@ def _run(args) -> int:
     print(f"parity of {Path(ours).name} against {reference} ({f['compared']} frames compared, "
           f"{f['both_successful']} successful in both; thresholds from config {cfg.name})")
     print(parity.format_checks([parity.Check(**c) for c in section["checks"]]))
+    lm = section["figures"].get("landmarks", {})
+    if "unrounded_error_median_px" in lm:
+        print(f"landmark error between the CSVs' unrounded shapes (px): median {lm['unrounded_error_median_px']:.4f}, "
+              f"p95 {lm['unrounded_error_p95_px']:.4f} (the rows above include both CSVs' 0.1-px rounding)")
     if args.output:
         results.save(doc, args.output)
         print(f"result written to {args.output}")

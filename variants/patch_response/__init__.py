@@ -38,3 +38,6 @@ registry.variant("patch_response", "batched", "variants.patch_response.batched:p
                  "all landmarks at once: strided im2col, one batched matmul for all neurons, batched Sigma")
 registry.variant("patch_response", "numba", "variants.patch_response.numba_kernel:patch_response",
                  "Numba-compiled im2col and sigmoid sum per landmark, BLAS matmuls", requires=("numba",))
+registry.variant("patch_response", "numba_f32", "variants.patch_response.numba_kernel:patch_response_f32",
+                 "as numba, with the im2col matrix and its product in float32 (OpenFace's sgemm precision)",
+                 requires=("numba",))

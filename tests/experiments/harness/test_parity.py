@@ -66,6 +66,62 @@ def test_landmark_shift_fails_with_the_right_figure(tmp_path):
     assert failed == {"landmark error median (px)": pytest.approx(5.0), "landmark error p95 (px)": pytest.approx(5.0)}
 
 
+def test_unrounded_landmark_error_sees_through_the_rounding(tmp_path):
+    """Equal records give 0; landmarks moved off their own PDM parameters are kept as recorded, so a
+    (3, 4) px shift still reads 5 px; a shift inside the rounding step reads as that shift, not as 0."""
+    same = parity.compare(REF_CSV, REF_CSV)["landmarks"]
+    assert same["unrounded_error_median_px"] == 0.0 and same["unrounded_error_p95_px"] == 0.0
+
+    def shift(c):
+        for i in range(68):
+            c[f"x_{i}"] = c[f"x_{i}"] + 3.0
+            c[f"y_{i}"] = c[f"y_{i}"] + 4.0
+
+    far = parity.compare(_perturbed(tmp_path, shift), REF_CSV)["landmarks"]
+    assert far["unrounded_error_median_px"] == pytest.approx(5.0, abs=0.05)
+
+
+
+def _face_csv(tmp_path: Path, name: str, params_local_change) -> tuple[Path, np.ndarray]:
+    """The reference CSV's first 40 rows rewritten from exact PDM shapes (their own 2D, 3D and
+    parameter records, rounded as OpenFace writes them); returns the CSV and the exact landmarks."""
+    from pipeline.landmarks.pdm import calc_shape_2d
+    from pipeline.landmarks.pose import camera_intrinsics, get_shape_3d
+    from pipeline.landmarks.recorded import landmark_pdm
+
+    pdm, camera = landmark_pdm(), camera_intrinsics(640, 480)
+    exact = []
+
+    def rewrite(c):
+        for r in range(len(c["frame"])):
+            g = np.array([c[k][r] for k in ("p_scale", "p_rx", "p_ry", "p_rz", "p_tx", "p_ty")], np.float32)
+            loc = np.array([c[f"p_{i}"][r] for i in range(pdm.n_modes)], np.float32) + params_local_change(r)
+            lm = calc_shape_2d(pdm, g, loc)
+            pts = get_shape_3d(pdm, g, loc, lm, camera)
+            exact.append(lm)
+            for i in range(68):
+                c[f"x_{i}"][r], c[f"y_{i}"][r] = np.round(lm[i], 1)
+                c[f"X_{i}"][r], c[f"Y_{i}"][r], c[f"Z_{i}"][r] = np.round(pts[i], 1)
+            for i in range(pdm.n_modes):
+                c[f"p_{i}"][r] = np.round(loc[i], 3)
+
+    return _perturbed(tmp_path, rewrite, rows=40, name=name), np.stack(exact)
+
+
+def test_unrounded_landmark_error_measures_small_differences_under_the_rounding(tmp_path):
+    """Two fits ~0.01 px apart, each written to 0.1 px: the unrounded shapes read the true
+    difference more closely than the rounded columns do (0 or 0.1 px per coordinate)."""
+    rng = np.random.default_rng(1)
+    wiggle = rng.normal(0, 0.02, (40, 34)).astype(np.float32)
+    a_csv, a = _face_csv(tmp_path, "a.csv", lambda r: 0.0)
+    b_csv, b = _face_csv(tmp_path, "b.csv", lambda r: wiggle[r])
+    true = np.median(np.linalg.norm(a - b, axis=2).mean(axis=1))
+    lm = parity.compare(b_csv, a_csv)["landmarks"]
+    assert 0.005 < true < 0.03
+    assert abs(lm["unrounded_error_median_px"] - true) < 0.3 * true
+    assert abs(lm["unrounded_error_median_px"] - true) < abs(lm["error_median_px"] - true)
+
+
 def test_au_offset_and_flipped_occurrence_fail_per_au(tmp_path):
     def change(c):
         c["AU12_r"] = c["AU12_r"] + 0.2
