@@ -64,9 +64,12 @@ class _Shape:
         self.mean = pdm.mean_shape.astype(np.float64).reshape(3, n)
         self.modes = pdm.princ_comp.astype(np.float64).reshape(3, n, -1)
 
-    def predict(self, p: np.ndarray, camera: Intrinsics | None) -> np.ndarray:
-        """[x (n), y (n)] and, with a camera, [X (n), Y (n), Z (n)] as ``CLNF::GetShape``."""
-        rotated = _rotation(p[1:4]) @ (self.mean + self.modes @ p[6:])
+    def predict(self, p: np.ndarray, camera: Intrinsics | None, shape_3d: np.ndarray | None = None) -> np.ndarray:
+        """[x (n), y (n)] and, with a camera, [X (n), Y (n), Z (n)] as ``CLNF::GetShape``.
+
+        ``shape_3d``: the (3, n) PDM shape of ``p[6:]`` when already known."""
+        shape_3d = self.mean + self.modes @ p[6:] if shape_3d is None else shape_3d
+        rotated = _rotation(p[1:4]) @ shape_3d
         x = p[0] * rotated[0] + p[4]
         y = p[0] * rotated[1] + p[5]
         if camera is None:
@@ -79,17 +82,18 @@ class _Shape:
         n = self.n
         rows = 5 * n if camera is not None else 2 * n
         jac = np.empty((rows, 6 + self.m))
+        shape_3d = self.mean + self.modes @ p[6:]  # the global columns leave it as it is
         for k, h in enumerate((1e-7, 1e-7, 1e-7, 1e-7, 1e-4, 1e-4)):
             up, down = p.copy(), p.copy()
             up[k] += h
             down[k] -= h
-            jac[:, k] = (self.predict(up, camera) - self.predict(down, camera)) / (2 * h)
+            jac[:, k] = (self.predict(up, camera, shape_3d) - self.predict(down, camera, shape_3d)) / (2 * h)
         rot = _rotation(p[1:4])
         d_rot = np.einsum("ij,jnm->inm", rot, self.modes)  # (3, n, m): d rotated / d local
         dx, dy = p[0] * d_rot[0], p[0] * d_rot[1]
         jac[:n, 6:], jac[n:2 * n, 6:] = dx, dy
         if camera is not None:
-            rotated = rot @ (self.mean + self.modes @ p[6:])
+            rotated = rot @ shape_3d
             x = p[0] * rotated[0] + p[4]
             y = p[0] * rotated[1] + p[5]
             z = camera.fx / p[0] + rotated[2]
