@@ -343,6 +343,7 @@ class RunResult:
     postprocessed: bool = False
     postprocess_ms: float = 0.0
     peak_rss_mb: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """Lines for the user: what was written, stages run and those not yet available."""
@@ -355,6 +356,7 @@ class RunResult:
         lines.append("stages run: " + (", ".join(self.stages_ran) or "none (frames decoded and rows written only)"))
         if self.stages_unavailable:
             lines.append("not yet available: " + "; ".join(f"{k} ({v})" for k, v in self.stages_unavailable.items()))
+        lines += self.notes
         return "\n".join(lines)
 
 
@@ -558,9 +560,15 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             postprocessed = True
     finally:
         source.close()
+    notes = []
+    if isinstance(tracker, ReplayTracker) and tracker.rows_unrounded + tracker.rows_kept_as_recorded:
+        kept = tracker.rows_kept_as_recorded
+        why = " (their landmarks and PDM parameters are not one PDM shape)" if kept else ""
+        notes.append(f"replayed landmarks: {tracker.rows_unrounded} rows unrounded "
+                     f"({tracker.rows_unrounded_3d} with the 3D landmarks), {kept} kept as recorded{why}")
     return RunResult(csv=csv_path, frames=done, wall_s=time.perf_counter() - start, hog=hog_path,
                      aligned_dir=aligned_dir, stages_ran=ran, stages_unavailable=unavailable,
-                     postprocessed=postprocessed, postprocess_ms=pp_ms, peak_rss_mb=_peak_rss_mb())
+                     postprocessed=postprocessed, postprocess_ms=pp_ms, peak_rss_mb=_peak_rss_mb(), notes=notes)
 
 
 def _peak_rss_mb() -> float:

@@ -259,9 +259,11 @@ def test_replay_gives_the_au_stage_unrounded_landmarks_and_writes_the_recorded_o
     if unround:
         assert 0 < np.abs(seen - recorded).max() <= 0.1 and np.abs(seen - recorded).mean() > 0.01
         assert "landmarks (replayed from default.csv, unrounded)" in res.stages_ran
+        assert "replayed landmarks: 4 rows unrounded (4 with the 3D landmarks), 0 kept as recorded" in res.summary()
     else:
         np.testing.assert_array_equal(seen, recorded)
         assert "landmarks (replayed from default.csv, as rounded)" in res.stages_ran
+        assert "replayed landmarks" not in res.summary()
 
 
 def test_replay_tracker_counts_what_it_unrounded():
