@@ -273,3 +273,18 @@ def test_replay_tracker_counts_what_it_unrounded():
     assert tracker.rows_unrounded == tracker.rows_unrounded_3d == 3 and tracker.rows_kept_as_recorded == 0
     assert all(o.analysis_landmarks.shape == (68, 2) for o in outs)
     assert extract.ReplayTracker(REF_CSV, unround=False).track(frame, frame[..., 0]).analysis_landmarks is None
+
+
+def test_replay_keeps_rows_that_are_not_one_pdm_shape(tmp_path):
+    """A CSV edited by hand (one landmark of frame 2 moved 0.5 px): that row is replayed as written."""
+    lines = REF_CSV.read_text().splitlines()
+    header = [h.strip() for h in lines[0].split(",")]
+    cells = lines[2].split(",")
+    col = header.index("x_30")
+    cells[col] = f"{float(cells[col]) + 0.5:.1f}"
+    edited = tmp_path / "edited.csv"
+    edited.write_text("\n".join([lines[0], lines[1], ",".join(cells), lines[3]]) + "\n")
+    fake = _LandmarkRecorder()
+    res = extract.run(VIDEO, tmp_path / "out", Config(), frames=3, landmarks_from=edited, analyser=fake, progress=False)
+    assert "replayed landmarks: 2 rows unrounded (2 with the 3D landmarks), 1 kept as recorded" in res.summary()
+    np.testing.assert_array_equal(fake.seen[1], read_openface_csv(edited).landmarks_2d()[1].astype(np.float32))
