@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import registry
 from pipeline.landmarks import patch_experts as pe
@@ -98,3 +100,33 @@ def test_view_index_prefers_first_on_ties(scales):
     assert pe.view_index(centers, np.zeros(6)) == 0
     assert pe.view_index(centers, np.array([1, 0, np.radians(-70), 0, 0, 0])) == 3
     assert pe.view_index(centers, np.array([1, 0, np.radians(44), 0, 0, 0])) == 5
+
+
+def test_large_sigmas_by_cholesky_equal_the_lu_inverse(scales):
+    """Windows >= 10 invert by Cholesky: on the real window-11 matrices the float32 result is the LU one."""
+    experts = scales[0]
+    comps = experts.sigma_components[11]
+    for lm in (0, 17, 30, 48, 67):
+        ex = experts.experts[0][lm]
+        fast = pe.compute_sigma(ex.alphas, ex.betas, comps, 11)
+        sum_alphas = np.float32(0)
+        for a in ex.alphas:
+            sum_alphas = np.float32(sum_alphas + a)
+        q2 = np.zeros((121, 121), np.float32)
+        for b in range(len(comps)):
+            q2 = q2 + np.float32(ex.betas[b]) * comps[b]
+        lu = np.linalg.inv((np.float32(2) * (sum_alphas * np.eye(121, dtype=np.float32) + q2)).astype(np.float64))
+        np.testing.assert_array_equal(fast, lu.astype(np.float32))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 40))
+def test_spd_inverse_inverts_spd_matrices_and_refuses_others(seed, n):
+    rng = np.random.default_rng(seed)
+    m = rng.standard_normal((n, n))
+    spd = m @ m.T + n * np.eye(n)
+    inv = pe._spd_inverse(spd)
+    np.testing.assert_allclose(inv @ spd, np.eye(n), atol=1e-9)
+    np.testing.assert_array_equal(inv, inv.T)
+    indefinite = spd - 2 * np.linalg.eigvalsh(spd).max() * np.eye(n)
+    assert pe._spd_inverse(indefinite) is None
