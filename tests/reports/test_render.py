@@ -77,3 +77,16 @@ def test_cpp_fps_reads_the_shared_timing_table():
     fps = render.cpp_fps("default.wmv")
     assert fps["single"] == pytest.approx(38.2) and fps["default"] == pytest.approx(51.5)
     assert render.cpp_fps("not-a-clip.avi") == {}
+
+
+def test_phase_rows_compare_whole_runs_with_cpp_both_ways():
+    """A whole-clip profile of default.wmv: steady FPS against C++'s run FPS, and run time against C++'s."""
+    doc = {"kind": "profile", "label": "fast", "config": {"name": "fast"},
+           "workload": {"input": "/x/default.wmv", "frames": None, "landmarks_from": None},
+           "timing": {"frames": 288, "wall_s": 6.0, "fps": 60.0, "throughput_fps": 60.0,
+                      "ms_per_frame": 16.5, "ms_per_frame_mean": 16.7, "first_frame_ms": 1200.0}}
+    limited = {**doc, "workload": {**doc["workload"], "frames": 30}}
+    full, short = render.phase_rows([doc, limited])
+    assert full["vs_cpp"] == pytest.approx(60.0 / 38.2)
+    assert full["vs_cpp_run"] == pytest.approx((288 / 38.2) / 6.0)
+    assert short["vs_cpp"] is None and short["vs_cpp_run"] is None
