@@ -142,6 +142,7 @@ class CLNFModel:
         self.patch_scaling = [s.patch_scaling for s in self.scales]
         self.sigmas = pe.SigmaCache()
         self.kde = KdeCache()
+        self._nu_rlms_constants: dict = {}
 
     @property
     def n_points(self) -> int:
@@ -169,15 +170,20 @@ class CLNFModel:
         ``(J_w^T J + R) dp = J_w^T v - R p`` solved by Cholesky; parameter update and clamp.
         """
         pdm = self.pdm
-        m = pdm.n_modes
-        visible = self.scales[settings.scale].visibilities[settings.view] != 0
-        if rigid:
-            reg_diag = np.zeros(6, np.float32)
-        else:
-            reg_diag = np.zeros(6 + m, np.float32)
-            reg_diag[6:] = (np.float64(np.float32(settings.reg_factor))
-                            / pdm.eigen_values.astype(np.float64)).astype(np.float32)
-        weights = self.weight_diagonal(settings.scale, settings.view, settings.weight_factor)
+        key = (settings.scale, settings.view, settings.weight_factor, settings.reg_factor, rigid)
+        constants = self._nu_rlms_constants.get(key)
+        if constants is None:  # the same for every call with these settings: built once
+            m = pdm.n_modes
+            visible = self.scales[settings.scale].visibilities[settings.view] != 0
+            if rigid:
+                reg_diag = np.zeros(6, np.float32)
+            else:
+                reg_diag = np.zeros(6 + m, np.float32)
+                reg_diag[6:] = (np.float64(np.float32(settings.reg_factor))
+                                / pdm.eigen_values.astype(np.float64)).astype(np.float32)
+            weights = self.weight_diagonal(settings.scale, settings.view, settings.weight_factor)
+            constants = self._nu_rlms_constants[key] = (visible, reg_diag, weights)
+        visible, reg_diag, weights = constants
         sigma32 = np.float32(settings.sigma)
         kde = self.kde.get(settings.window, float(np.float32(-0.5 / float(sigma32 * sigma32))))
         args = (pdm, responses, base_shape, sim_img_to_ref, sim_ref_to_img, visible, weights, reg_diag, kde,
@@ -229,8 +235,14 @@ class CLNFModel:
                              float(np.float32(weight)))
 
     def fit(self, gray: np.ndarray, params_global, params_local, window_sizes, params: LandmarkParameters,
-            kernels: Kernels, timer: StageTimer = NULL_TIMER, stage: str = "landmarks", trace: dict | None = None):
+            kernels: Kernels, timer: StageTimer = NULL_TIMER, stage: str = "landmarks", trace: dict | None = None,
+            likelihood: bool = True):
         """``CLNF::Fit``: for every scale with a window, responses then rigid and non-rigid NU-RLMS.
+
+        ``likelihood=False`` skips the KDE likelihood NU_RLMS computes after its last update
+        (used only to rank detection hypotheses: parts and tracking frames never read it);
+        the returned likelihood is then NaN and the landmark likelihoods zeros. A trace
+        always computes it.
 
         Returns (params_global, params_local, likelihood, landmark_likelihoods, fit_success, updates).
         """
@@ -238,7 +250,8 @@ class CLNFModel:
         g = np.asarray(params_global, np.float32).copy()
         loc = np.asarray(params_local, np.float32).copy()
         n_scales = len(self.scales)
-        likelihood = -10.0
+        wants_likelihood = likelihood or trace is not None
+        likelihood = -10.0 if wants_likelihood else math.nan
         lm_lh = np.zeros(self.n_points, np.float32)
         updates: list[int] = []
         for scale in range(n_scales):
@@ -262,15 +275,15 @@ class CLNFModel:
                                    kernels, trace is not None)
                 g, loc = rig.params_global, rig.params_local  # Clamp may touch local params even when rigid
                 last = last or g[0] < 0.30
-                non = self.nu_rlms(g, loc, responses, shape, sim_i2r, sim_r2i, settings, False, last, params,
-                                   kernels, trace is not None)
+                non = self.nu_rlms(g, loc, responses, shape, sim_i2r, sim_r2i, settings, False,
+                                   last and wants_likelihood, params, kernels, trace is not None)
                 g, loc = non.params_global, non.params_local
             updates += [rig.updates, non.updates]
             timer.count(f"{stage}.nu_rlms.updates", rig.updates)
             timer.count(f"{stage}.nu_rlms.updates", non.updates)
             timer.count(f"{stage}.nu_rlms.converged", float(rig.converged))
             timer.count(f"{stage}.nu_rlms.converged", float(non.converged))
-            if last:
+            if last and wants_likelihood:
                 likelihood = non.loglhood
                 lm_lh = non.landmark_likelihoods
             if trace is not None:
@@ -304,13 +317,18 @@ class CLNF:
 
     # -- one DetectLandmarks -------------------------------------------------------------------
     def detect_landmarks(self, gray_f32: np.ndarray, params_global, params_local, window_sizes,
-                         timer: StageTimer = NULL_TIMER, trace: dict | None = None) -> FitResult:
-        """One ``CLNF::DetectLandmarks`` from the given parameters: fit, parts, merge/refit, validation."""
+                         timer: StageTimer = NULL_TIMER, trace: dict | None = None,
+                         likelihood: bool = True) -> FitResult:
+        """One ``CLNF::DetectLandmarks`` from the given parameters: fit, parts, merge/refit, validation.
+
+        ``likelihood=False``: the main model's likelihood is not computed (NaN; see :meth:`CLNFModel.fit`).
+        """
         gray = np.asarray(gray_f32, np.float32)
         params = self.params
         main_trace = {} if trace is not None else None
         g, loc, lh, lm_lh, ok, updates = self.main.fit(gray, params_global, params_local, window_sizes, params,
-                                                       self.kernels, timer, "landmarks.main", main_trace)
+                                                       self.kernels, timer, "landmarks.main", main_trace,
+                                                       likelihood=likelihood)
         pdm = self.main.pdm
         landmarks = pdm_ops.calc_shape_2d(pdm, g, loc)
         fit_landmarks = landmarks.copy()
@@ -328,8 +346,9 @@ class CLNF:
                 part_trace = {} if trace is not None else None
                 if g[0] > 0.9 * model.patch_scaling[0]:
                     parts_used = True
-                    pg, pl, plh, _, _, pupd = model.fit(gray, pg, pl, pparams.window_sizes_init, pparams,
-                                                        self.kernels, timer, f"landmarks.{name}", part_trace)
+                    pg, pl, _, _, _, pupd = model.fit(gray, pg, pl, pparams.window_sizes_init, pparams,
+                                                      self.kernels, timer, f"landmarks.{name}", part_trace,
+                                                      likelihood=False)
                     iterations += pupd
                 if trace is not None:
                     trace[name] = part_trace

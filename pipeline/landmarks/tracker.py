@@ -149,7 +149,7 @@ class LandmarkTracker:
     detector, clnf : optional ready-made stand-ins (tests); by default
         ``pipeline.detect.mtcnn.MTCNNDetector`` and ``pipeline.landmarks.clnf.CLNF``.
         ``detector.detect_single(bgr)`` returns an object with ``x, y, w, h`` or None;
-        ``clnf.detect_landmarks(gray_f32, params_global, params_local, window_sizes, timer)``
+        ``clnf.detect_landmarks(gray_f32, params_global, params_local, window_sizes, timer, likelihood=False)``
         and ``clnf.detect_from_box(gray_f32, box_xywh, timer)`` return a
         :class:`pipeline.landmarks.clnf.FitResult`.
     """
@@ -247,7 +247,9 @@ class LandmarkTracker:
         if s.tracking_initialised:
             windows = p.window_sizes_small if s.detection_success else p.window_sizes_init
             with timer("landmarks.track"):
-                fit = self.clnf.detect_landmarks(gray_f32, s.params_global, s.params_local, windows, timer)
+                # tracking never reads the model likelihood (it ranks detection hypotheses only)
+                fit = self.clnf.detect_landmarks(gray_f32, s.params_global, s.params_local, windows, timer,
+                                                 likelihood=False)
             iterations += list(getattr(fit, "iterations", []))
             self._adopt(fit)
             s.failures_in_a_row = -1 if fit.detection_success else s.failures_in_a_row + 1

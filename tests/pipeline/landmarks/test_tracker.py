@@ -61,7 +61,7 @@ class ScriptedCLNF:
         certainty = 0.98 if success else 0.0167
         return FitResult(lm, g, loc, 0.5, np.zeros(68, np.float32), parts, [5, 5], True, certainty, success, part_params)
 
-    def detect_landmarks(self, gray, params_global, params_local, window_sizes, timer=None):
+    def detect_landmarks(self, gray, params_global, params_local, window_sizes, timer=None, likelihood=True):
         self.calls.append(("track", self.frame, tuple(window_sizes), float(params_global[4])))
         return self._fit(self.frame + 0.25, self.frame not in self.track_fail)
 
