@@ -7,6 +7,7 @@ an error (CI always has it), never a skip.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ def _shared_dir() -> Path:
 
 
 SHARED = _shared_dir()
+# derived-array cache (pipeline.cache): one fresh folder per test process, never the user's
+os.environ["AUBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="aubench-test-cache-")
 MODELS = SHARED / "openface"
 MEDIA = SHARED / "media"
 REFERENCE = SHARED / "reference"

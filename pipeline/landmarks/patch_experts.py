@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from pipeline import cache
 from pipeline.models.ccnf import CCNFScale
 
 _ALPHA_MIN = 1e-4  # neurons with alpha <= this are skipped by OpenFace
@@ -83,13 +84,20 @@ class SigmaCache:
     def sigmas(self, scale_idx: int, experts: CCNFScale, view: int, window: int) -> np.ndarray:
         key = (scale_idx, view, window)
         if key not in self._sigmas:
-            comps = experts.sigma_components.get(window)
             size = window * window
-            out = np.zeros((experts.n_points, size, size), np.float32)
-            for lm, ex in enumerate(experts.experts[view]):
-                if experts.visibilities[view, lm] and not ex.empty:
-                    c = comps if comps is not None and len(comps) and len(ex.betas) else np.zeros((0, size, size), np.float32)
-                    out[lm] = compute_sigma(ex.alphas, ex.betas, c, window)
+            shape = (experts.n_points, size, size)
+            # on disk (pipeline.cache) under the file's hash: the first frame needs ~1300 of these inversions
+            disk_key = f"ccnf-sigma-v1-{experts.sha256[:32]}-view{view}-w{window}" if experts.sha256 else None
+            out = cache.load_array(disk_key, shape, np.float32) if disk_key else None
+            if out is None:
+                comps = experts.sigma_components.get(window)
+                out = np.zeros(shape, np.float32)
+                for lm, ex in enumerate(experts.experts[view]):
+                    if experts.visibilities[view, lm] and not ex.empty:
+                        c = comps if comps is not None and len(comps) and len(ex.betas) else np.zeros((0, size, size), np.float32)
+                        out[lm] = compute_sigma(ex.alphas, ex.betas, c, window)
+                if disk_key:
+                    cache.save_array(disk_key, out)
             self._sigmas[key] = out
         return self._sigmas[key]
 

@@ -20,6 +20,7 @@ row-major (``LandmarkDetectorUtils.cpp::ReadMatBin``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,7 @@ class CCNFScale:
     visibilities : (n_views, n) int32
     sigma_components : dict window_size -> (n_components, w^2, w^2) float32
     experts : tuple over views of tuple over landmarks of :class:`CCNFPatchExpert`
+    sha256 : hex digest of the file's bytes (names what is derived from it, e.g. cached Sigmas)
     """
 
     path: str
@@ -98,6 +100,7 @@ class CCNFScale:
     visibilities: np.ndarray
     sigma_components: dict
     experts: tuple
+    sha256: str = ""
 
     @property
     def n_views(self) -> int:
@@ -216,4 +219,5 @@ def read_ccnf_scale(path: str | Path) -> CCNFScale:
     if cur.off != len(cur.data):
         raise ModelFormatError(path, "end of file after the last patch expert",
                                f"{len(cur.data) - cur.off} trailing bytes")
-    return CCNFScale(str(path), float(patch_scaling), centers, visibilities, sigma_components, experts)
+    return CCNFScale(str(path), float(patch_scaling), centers, visibilities, sigma_components, experts,
+                     hashlib.sha256(cur.data).hexdigest())
