@@ -313,7 +313,7 @@ class CLNF:
         self.parts = [(p.name, p.mapping, CLNFModel(p.files), part_parameters(p.name, params)) for p in spec.parts]
         self.validator = None
         if params.validate_detections and spec.validator is not None:
-            self.validator = load_validator(spec.validator)
+            self.validator = load_validator(spec.validator, self.kernels.validator_conv)
 
     # -- one DetectLandmarks -------------------------------------------------------------------
     def detect_landmarks(self, gray_f32: np.ndarray, params_global, params_local, window_sizes,

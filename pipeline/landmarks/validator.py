@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from pipeline.models.validator import PAWModel, ValidatorModel, ValidatorView, read_validator
+from variants.validator_conv.reference import convolution as _reference_conv
 
 F32 = np.float32
 
@@ -86,25 +87,6 @@ def conv_weight_matrix(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
     ).astype(F32)
 
 
-def _convolution(maps: np.ndarray, w_mat: np.ndarray, kh: int, kw: int) -> np.ndarray:
-    """``convolution_direct_blas``: valid cross-correlation of every input map, summed, plus bias.
-
-    ``maps`` is (n_in, h, w); returns (n_kernels, h - kh + 1, w - kw + 1) float32. The C++
-    builds the im2col matrix with one row per output position; this builds its transpose
-    (one row per (map, kx, ky) tap, each a plain 2-D slice copy) and multiplies from the
-    left, the same sums over the same taps in the same order.
-    """
-    n_in, h, w = maps.shape
-    oh, ow = h - kh + 1, w - kw + 1
-    taps = n_in * kw * kh
-    cols = np.empty((taps + 1, oh, ow), dtype=F32)
-    win = np.lib.stride_tricks.sliding_window_view(maps, (kh, kw), axis=(1, 2))  # (n_in, oh, ow, kh, kw)
-    cols[:taps].reshape(n_in, kw, kh, oh, ow)[...] = win.transpose(0, 4, 3, 1, 2)  # kx outer, ky inner
-    cols[taps] = 1.0  # the bias row
-    out = w_mat.T @ cols.reshape(taps + 1, oh * ow)  # sgemm
-    return out.reshape(-1, oh, ow)
-
-
 def _max_pooling(maps: np.ndarray, stride: int = 2, kernel: int = 2) -> np.ndarray:
     """``max_pooling``: ceil-mode ("caffe style") 2x2 stride-2 max-pooling of (n, h, w) maps."""
     assert stride == kernel == 2
@@ -144,12 +126,17 @@ def prepare_layers(view: ValidatorView) -> list[tuple]:
     return prepared
 
 
-def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | None = None) -> np.ndarray:
-    """Run one view's CNN on its (h, w) normalised input image; returns the (30,) output."""
+def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | None = None,
+                conv=None) -> np.ndarray:
+    """Run one view's CNN on its (h, w) normalised input image; returns the (30,) output.
+
+    ``conv``: the ``validator_conv`` kernel (default: its reference variant).
+    """
+    conv = conv or _reference_conv
     maps = np.asarray(image, dtype=F32)[None]  # (n_maps, h, w)
     for layer in prepared if prepared is not None else prepare_layers(view):
         if layer[0] == "convolution":
-            maps = _convolution(maps, layer[1], layer[2], layer[3])
+            maps = conv(maps, layer[1], layer[2], layer[3])
         elif layer[0] == "max_pooling":
             maps = _max_pooling(maps)
         elif layer[0] == "fully_connected":
@@ -179,10 +166,12 @@ class DetectionValidator:
     Parameters
     ----------
     model : :class:`pipeline.models.validator.ValidatorModel` (see :func:`load_validator`).
+    conv : the resolved ``validator_conv`` kernel (default: its reference variant).
     """
 
-    def __init__(self, model: ValidatorModel):
+    def __init__(self, model: ValidatorModel, conv=None):
         self.model = model
+        self.conv = conv or _reference_conv
         self._prepared = [prepare_layers(view) for view in model.views]
 
     def view_id(self, orientation) -> int:
@@ -233,9 +222,10 @@ class DetectionValidator:
         warped = self.warp(view, gray, landmarks)
         if warped is None:
             return 0.0
-        return certainty_from_output(cnn_forward(view, self.cnn_input(view, warped), self._prepared[view_id]))
+        return certainty_from_output(cnn_forward(view, self.cnn_input(view, warped), self._prepared[view_id],
+                                                 self.conv))
 
 
-def load_validator(path: str | Path) -> DetectionValidator:
+def load_validator(path: str | Path, conv=None) -> DetectionValidator:
     """Read ``validator_cnn.txt`` and wrap it (the loader :mod:`pipeline.landmarks.clnf` looks for)."""
-    return DetectionValidator(read_validator(path))
+    return DetectionValidator(read_validator(path), conv)

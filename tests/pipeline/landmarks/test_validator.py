@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline import registry
 from pipeline.landmarks.validator import (
     DetectionValidator,
     _max_pooling,
@@ -18,9 +19,10 @@ from tests.conftest import MEDIA, MODELS, TRACE
 from tests.pipeline.landmarks._reference_csv import block, load
 
 
-@pytest.fixture(scope="module")
-def validator() -> DetectionValidator:
-    return load_validator(MODELS / "model/detection_validation/validator_cnn.txt")
+@pytest.fixture(scope="module", params=["reference", "numba"])
+def validator(request) -> DetectionValidator:
+    conv = registry.resolve({"validator_conv": request.param}).validator_conv
+    return load_validator(MODELS / "model/detection_validation/validator_cnn.txt", conv)
 
 
 def gray_frames(video, count, start=0):

@@ -1,0 +1,33 @@
+"""The detection validator's convolution layer as OpenFace computes it (``convolution_direct_blas``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def convolution(maps: np.ndarray, w_mat: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """Valid cross-correlation of every input map, summed over maps, plus bias.
+
+    Parameters
+    ----------
+    maps : (n_in, h, w) float32
+    w_mat : (n_in*kw*kh + 1, n_kernels) float32, ``DetectionValidator::Read``'s matrix: rows are
+        the taps of each input map, kx outer and ky inner (column-major kernels), bias last.
+
+    Returns
+    -------
+    (n_kernels, h - kh + 1, w - kw + 1) float32
+
+    The C++ builds the im2col matrix with one row per output position and multiplies it by
+    ``w_mat`` (sgemm); this builds its transpose (one row per tap, each a contiguous (oh, ow)
+    block copy) and multiplies from the left: the same products over the same taps.
+    """
+    n_in, h, w = maps.shape
+    oh, ow = h - kh + 1, w - kw + 1
+    taps = n_in * kw * kh
+    cols = np.empty((taps + 1, oh, ow), dtype=np.float32)
+    win = np.lib.stride_tricks.sliding_window_view(maps, (kh, kw), axis=(1, 2))  # (n_in, oh, ow, kh, kw)
+    cols[:taps].reshape(n_in, kw, kh, oh, ow)[...] = win.transpose(0, 4, 3, 1, 2)  # kx outer, ky inner
+    cols[taps] = 1.0  # the bias row
+    out = w_mat.T @ cols.reshape(taps + 1, oh * ow)  # sgemm
+    return out.reshape(-1, oh, ow)
