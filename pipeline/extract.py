@@ -184,7 +184,7 @@ class ReplayTracker:
 
             pdm = recorded.landmark_pdm(models_dir)
             if pdm.n_points == self.landmarks.shape[1] and pdm.n_modes == self.params_local.shape[1]:
-                self._pdm, self._shape = pdm, recorded._Shape(pdm)
+                self._pdm, self._shape = pdm, recorded.RecordShape(pdm)
 
     @property
     def replayed(self) -> tuple[str, ...]:

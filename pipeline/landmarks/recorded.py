@@ -54,8 +54,10 @@ def _rotation(e: np.ndarray) -> np.ndarray:
     ])
 
 
-class _Shape:
-    """What a (6 + m,) parameter vector predicts for a CSV row, and its Jacobian, in float64."""
+class RecordShape:
+    """What a (6 + m,) parameter vector predicts for a CSV row, and its Jacobian, in float64.
+
+    Built once per PDM and passed to :func:`unround` (``shape=``) when unrounding many rows."""
 
     def __init__(self, pdm: PDMModel):
         n = pdm.n_points
@@ -116,7 +118,7 @@ class Unrounded:
     used_3d: bool           # the 3D landmarks took part
 
 
-def _fit(shape: _Shape, target: np.ndarray, p0: np.ndarray, camera: Intrinsics | None,
+def _fit(shape: RecordShape, target: np.ndarray, p0: np.ndarray, camera: Intrinsics | None,
          landmark_step: float, param_step: float, iterations: int) -> np.ndarray:
     wl = 1.0 / (landmark_step / np.sqrt(12.0)) ** 2
     wp = 1.0 / (param_step / np.sqrt(12.0)) ** 2
@@ -135,7 +137,7 @@ def _fit(shape: _Shape, target: np.ndarray, p0: np.ndarray, camera: Intrinsics |
 def unround(pdm: PDMModel, landmarks, params_global, params_local, *, landmarks_3d=None,
             camera: Intrinsics | None = None, landmark_step: float = LANDMARK_STEP,
             param_step: float = PARAM_STEP, tolerance: float | None = None, iterations: int = 6,
-            shape: _Shape | None = None) -> Unrounded:
+            shape: RecordShape | None = None) -> Unrounded:
     """The PDM shape that best explains a CSV row's rounded records.
 
     Parameters
@@ -150,7 +152,7 @@ def unround(pdm: PDMModel, landmarks, params_global, params_local, *, landmarks_
         one step (rounding moves a value up to half a step and the fit's own error adds
         ~0.02: the three reference clips peak at 0.067).
     """
-    shape = shape or _Shape(pdm)
+    shape = shape or RecordShape(pdm)
     tolerance = landmark_step if tolerance is None else tolerance
     recorded = np.asarray(landmarks, dtype=np.float64).reshape(-1, 2)
     p0 = np.concatenate([np.asarray(params_global, np.float64).reshape(6),
@@ -234,7 +236,7 @@ def unround_all(pdm: PDMModel, landmarks: np.ndarray, params_global: np.ndarray,
     """:func:`unround` for every row (the camera estimated from all rows when 3D landmarks are given).
 
     Returns ((rows, n, 2) float32 landmarks, (rows,) bool used)."""
-    shape = _Shape(pdm)
+    shape = RecordShape(pdm)
     camera = estimate_intrinsics(landmarks, landmarks_3d, image_size) if landmarks_3d is not None else None
     out = np.empty((len(landmarks), shape.n, 2), np.float32)
     used = np.zeros(len(landmarks), bool)
