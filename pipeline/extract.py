@@ -50,6 +50,7 @@ from pipeline.io.frames import open_input
 from pipeline.io.hog_file import HogWriter
 from pipeline.io.openface_csv import OpenFaceTable, read_openface_csv
 from pipeline.io.records import FaceRecord
+from pipeline.landmarks import recorded
 from pipeline.timing import NULL_TIMER, StageTimer
 
 
@@ -143,9 +144,10 @@ class ReplayTracker:
 
     ``unround`` (default): the AU stage gets, for each row, the PDM shape that explains the
     CSV's 0.1-px landmarks, its 0.001 parameters and its 0.1-mm 3D landmarks
-    (:mod:`pipeline.landmarks.recorded`), 6-30x closer to the landmarks C++ OpenFace used
-    than the rounded ones; the written CSV keeps the recorded landmarks. A row that is not one PDM shape is used as recorded
-    (``rows_kept_as_recorded`` counts them). ``models_dir`` locates the PDM.
+    (:mod:`pipeline.landmarks.recorded`), 6-40x closer to the landmarks C++ OpenFace used
+    than the rounded ones; the written CSV keeps the recorded landmarks. A row that is not
+    one PDM shape is used as recorded (``rows_kept_as_recorded`` counts them).
+    ``models_dir`` locates the PDM.
     """
 
     def __init__(self, csv: str | Path | OpenFaceTable, *, unround: bool = True,
@@ -180,8 +182,6 @@ class ReplayTracker:
         self._camera = False  # estimated on the first frame (needs the image size)
         self.rows_unrounded = self.rows_kept_as_recorded = self.rows_unrounded_3d = 0
         if unround:
-            from pipeline.landmarks import recorded
-
             pdm = recorded.landmark_pdm(models_dir)
             if pdm.n_points == self.landmarks.shape[1] and pdm.n_modes == self.params_local.shape[1]:
                 self._pdm, self._shape = pdm, recorded.RecordShape(pdm)
@@ -201,13 +201,12 @@ class ReplayTracker:
                                  "or limit the run with --frames")
             analysis = None
             if self._shape is not None:
-                from pipeline.landmarks.recorded import estimate_intrinsics, unround
-
                 points_3d = self.optional.get("landmarks_3d")
                 if self._camera is False:
                     size = (bgr.shape[1], bgr.shape[0])
-                    self._camera = None if points_3d is None else estimate_intrinsics(self.landmarks, points_3d, size)
-                u = unround(self._pdm, self.landmarks[i], self.params_global[i], self.params_local[i],
+                    self._camera = (None if points_3d is None
+                                    else recorded.estimate_intrinsics(self.landmarks, points_3d, size))
+                u = recorded.unround(self._pdm, self.landmarks[i], self.params_global[i], self.params_local[i],
                             landmarks_3d=None if self._camera is None else points_3d[i], camera=self._camera,
                             shape=self._shape)
                 analysis = u.landmarks
