@@ -60,6 +60,7 @@ from pipeline.au.calibration import RunningMedians, updates_median
 from pipeline.au.postprocess import format_au, offline_intensity, offline_occurrence
 from pipeline.au.predictors import AUPredictor
 from pipeline.errors import AubenchError, InputError
+from pipeline.io.frames import open_input
 from pipeline.models import locate
 from pipeline.models.au_models import read_au_models
 
@@ -107,20 +108,6 @@ class _ReferenceHogAnalyser(FaceAnalyser):
         result = super().add_next_frame(*args, **kwargs)
         self._frame += 1
         return result
-
-
-def _frame_size(media: Path) -> tuple[int, int]:
-    """(width, height) of a video or image."""
-    import cv2
-
-    if media.suffix.lower() in (".jpg", ".png", ".bmp"):
-        h, w = cv2.imread(str(media)).shape[:2]
-        return w, h
-    cap = cv2.VideoCapture(str(media))
-    try:
-        return int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    finally:
-        cap.release()
 
 
 def _frames(video: Path, limit: int | None):
@@ -211,7 +198,9 @@ def clip_parity(clip: str, selection: dict[str, str] | None = None, hog_from_ref
     """
     shared = shared or shared_dir()
     columns = read_csv_columns(shared / "reference" / clip / f"{clip}.csv")
-    landmarks = csv_landmarks(columns, unround=unround, image_size=_frame_size(_media(shared, clip)))
+    with open_input(_media(shared, clip)) as source:
+        size = (source.width, source.height)
+    landmarks = csv_landmarks(columns, unround=unround, image_size=size)
     successes = columns["success"] != 0
     n = len(successes) if frames is None else min(frames, len(successes))
     kernels = registry.resolve(selection or {})
