@@ -19,18 +19,28 @@ from variants._jit import jit
 
 
 @jit
-def _responses(areas, weights, weight_sums, biases, alphas, sigmas, s, w, cols, area_t):
-    """``cols`` (w*w, s*s) and ``area_t`` (A, A) are scratch buffers of the product's dtype (= ``weights``')."""
+def _responses(areas, weight_matrices, alphas, sigmas, s, w, weights, cols, area_t):
+    """``weights`` (k, s*s), ``cols`` (w*w, s*s) and ``area_t`` (A, A) are scratch buffers of the
+    product's dtype; ``weight_matrices`` are the contract's float32 (n, k, 1 + s*s), bias first."""
     n = areas.shape[0]
-    k = weights.shape[1]
+    k = weight_matrices.shape[1]
     a_size = areas.shape[1]
     out = np.zeros((n, w, w), np.float32)
+    weight_sums = np.empty(k, np.float64)
+    rt = np.empty(w * w, np.float32)
     means = np.empty(w * w, np.float64)
     inv_norms = np.empty(w * w, np.float64)
     integral = np.zeros((a_size + 1, a_size + 1), np.float64)
     integral_sq = np.zeros((a_size + 1, a_size + 1), np.float64)
     count = s * s
     for lm in range(n):
+        for kk in range(k):  # this landmark's filters in the product's dtype, and their sums in double
+            total = 0.0
+            for q in range(s * s):
+                v = weight_matrices[lm, kk, 1 + q]
+                weights[kk, q] = v
+                total += np.float64(weights[kk, q])
+            weight_sums[kk] = total
         c = 0.0
         for i in range(a_size):
             for j in range(a_size):
@@ -65,8 +75,7 @@ def _responses(areas, weights, weight_sums, biases, alphas, sigmas, s, w, cols, 
                         cols[p, q] = area_t[x + xx, y + yy]
                         q += 1
                 p += 1
-        z = np.dot(cols, weights[lm].T)  # (w*w, k) raw products, row index x*w + y
-        rt = np.empty(w * w, np.float32)
+        z = np.dot(cols, weights.T)  # (w*w, k) raw products, row index x*w + y
         for x in range(w):
             for y in range(w):
                 p = x * w + y
@@ -74,7 +83,8 @@ def _responses(areas, weights, weight_sums, biases, alphas, sigmas, s, w, cols, 
                 for kk in range(k):
                     al = alphas[lm, kk]
                     if al > 1e-4:
-                        zz = (z[p, kk] - means[p] * weight_sums[lm, kk]) * inv_norms[p] + biases[lm, kk]
+                        zz = ((z[p, kk] - means[p] * weight_sums[kk]) * inv_norms[p]
+                              + np.float64(weight_matrices[lm, kk, 0]))
                         acc += (2.0 * al) / (1.0 + np.exp(-zz))
                 rt[y * w + x] = np.float32(acc)
         r = np.dot(sigmas[lm], rt)
@@ -88,16 +98,17 @@ def _responses(areas, weights, weight_sums, biases, alphas, sigmas, s, w, cols, 
 
 
 def _run(areas_of_interest, weight_matrices, alphas, sigmas, dtype):
+    # no per-call copies of the model arrays (they come contiguous from SigmaCache.visible_stack):
+    # each landmark's filters are converted inside the compiled loop
     n, area, _ = areas_of_interest.shape
-    s = int(round(np.sqrt(weight_matrices.shape[2] - 1)))
+    k, width = weight_matrices.shape[1], weight_matrices.shape[2]
+    s = int(round(np.sqrt(width - 1)))
     w = area - s + 1
-    weights = np.ascontiguousarray(weight_matrices[:, :, 1:], dtype=dtype)
-    return _responses(np.ascontiguousarray(areas_of_interest, dtype=np.float32), weights,
-                      weights.sum(axis=2, dtype=np.float64),
-                      np.ascontiguousarray(weight_matrices[:, :, 0], dtype=np.float64),
+    return _responses(np.ascontiguousarray(areas_of_interest, dtype=np.float32),
+                      np.ascontiguousarray(weight_matrices, dtype=np.float32),
                       np.ascontiguousarray(alphas, dtype=np.float64),
                       np.ascontiguousarray(sigmas, dtype=np.float32), s, w,
-                      np.empty((w * w, s * s), dtype), np.empty((area, area), dtype))
+                      np.empty((k, s * s), dtype), np.empty((w * w, s * s), dtype), np.empty((area, area), dtype))
 
 
 def patch_response(areas_of_interest, weight_matrices, alphas, sigmas):
