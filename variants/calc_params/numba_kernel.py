@@ -95,12 +95,15 @@ def calc_params(pdm, landmarks, rotation=(0.0, 0.0, 0.0)):
     """Same contract as the reference; one compiled loop with double products and Cholesky solve."""
     lm = np.asarray(landmarks, np.float32).reshape(-1, 2)
     visible = lm[:, 0] != 0
-    rows3 = np.concatenate([visible, visible, visible])
-    mean = np.ascontiguousarray(pdm.mean_shape[rows3])
-    pc = np.ascontiguousarray(pdm.princ_comp[rows3])
-    vis = lm[visible]
-    target = np.concatenate([vis[:, 0], vis[:, 1]]).astype(np.float32)
-    n = int(visible.sum())
+    if visible.all():  # the usual case: the model's own arrays, no copies
+        mean, pc, vis = pdm.mean_shape, pdm.princ_comp, lm
+    else:
+        rows3 = np.concatenate([visible, visible, visible])
+        mean = np.ascontiguousarray(pdm.mean_shape[rows3])
+        pc = np.ascontiguousarray(pdm.princ_comp[rows3])
+        vis = lm[visible]
+    target = np.ascontiguousarray(vis.T).reshape(-1)  # [x.., y..]
+    n = len(vis)
     # the model's box at unit scale, no rotation, zero local parameters
     mx, my = mean[:n], mean[n:2 * n]
     model_w = np.float32(abs(mx.min() - mx.max()))
