@@ -125,7 +125,7 @@ def test_tracking_frames(clnf, clnf_compiled, frames, compiled):
 
 def test_multi_hypothesis_detection(clnf, frames):
     box = np.load(CLNF_TRACE / "frame0001" / "detect" / "mtcnn_box_xywh.npy")[0]
-    res = clnf.detect_from_box(frames[0], box)
+    res = clnf.detect_from_box(frames[0], box, complete_all=True)
     rows = list(csv.DictReader((CLNF_TRACE / "frame0001" / "detect" / "hypotheses.csv").open()))
     assert len(res.hypotheses) == len(rows) == len(ROTATION_HYPOTHESES)
     likelihoods = np.array([h[0] for h in res.hypotheses])
@@ -138,6 +138,24 @@ def test_multi_hypothesis_detection(clnf, frames):
     assert res.detection_success and res.detection_certainty == pytest.approx(0.983333349)
     np.testing.assert_allclose(res.landmarks, np.load(CLNF_TRACE / "frame0001" / "detect" / "winner_landmarks.npy"),
                                atol=2e-3)
+
+
+def test_only_the_winning_hypothesis_is_completed(clnf_compiled, frames):
+    """Parts and validation run on the most likely hypothesis only, with the result of completing all 11."""
+    box = np.load(CLNF_TRACE / "frame0001" / "detect" / "mtcnn_box_xywh.npy")[0]
+    lazy = clnf_compiled.detect_from_box(frames[0], box)
+    full = clnf_compiled.detect_from_box(frames[0], box, complete_all=True)
+    for name in ("landmarks", "params_global", "params_local", "fit_landmarks", "landmark_likelihoods"):
+        np.testing.assert_array_equal(getattr(lazy, name), getattr(full, name), err_msg=name)
+    assert (lazy.likelihood, lazy.detection_certainty, lazy.detection_success, lazy.iterations) == \
+        (full.likelihood, full.detection_certainty, full.detection_success, full.iterations)
+    for name in full.part_landmarks:
+        np.testing.assert_array_equal(lazy.part_landmarks[name], full.part_landmarks[name], err_msg=name)
+    certainties = [h[1] for h in lazy.hypotheses]
+    winner = int(np.argmax([h[0] for h in lazy.hypotheses]))
+    assert [c is None for c in certainties] == [i != winner for i in range(len(certainties))]
+    assert certainties[winner] == full.hypotheses[winner][1]
+    np.testing.assert_array_equal([h[0] for h in lazy.hypotheses], [h[0] for h in full.hypotheses])
 
 
 def test_iteration_policy_is_configuration(frames):
