@@ -59,13 +59,14 @@ def paw_maps(paw: PAWModel, coefficients: np.ndarray) -> tuple[np.ndarray, np.nd
     h, w = paw.pixel_mask.shape
     xi = (np.arange(w, dtype=F32) + F32(paw.min_x))[None, :]
     yi = (np.arange(h, dtype=F32) + F32(paw.min_y))[:, None]
-    tri = np.where(paw.pixel_mask != 0, paw.triangle_id, 0)
-    c = coefficients[tri]  # (h, w, 6)
-    map_x = (c[..., 0] + c[..., 1] * xi) + c[..., 2] * yi
-    map_y = (c[..., 3] + c[..., 4] * xi) + c[..., 5] * yi
-    outside = paw.pixel_mask == 0
-    map_x = np.where(outside, F32(-1), map_x).astype(F32)
-    map_y = np.where(outside, F32(-1), map_y).astype(F32)
+    # pixels outside the mask take an extra "triangle" (-1, 0, 0, -1, 0, 0): their maps come out
+    # exactly -1, so no masking pass is needed; one gather per coefficient plane
+    outside_row = np.array([[-1, 0, 0, -1, 0, 0]], F32)
+    planes = np.ascontiguousarray(np.concatenate([np.asarray(coefficients, F32), outside_row]).T)  # (6, t + 1)
+    tri = np.where(paw.pixel_mask != 0, paw.triangle_id, len(coefficients))
+    c = np.take(planes, tri, axis=1)  # (6, h, w)
+    map_x = (c[0] + c[1] * xi) + c[2] * yi
+    map_y = (c[3] + c[4] * xi) + c[5] * yi
     return map_x, map_y
 
 
@@ -142,7 +143,7 @@ def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | 
         elif layer[0] == "fully_connected":
             maps = _fully_connected(maps, layer[1], layer[2])
         elif layer[0] == "relu":
-            maps = np.where(maps > 0, maps, F32(0)).astype(F32)
+            maps = np.where(maps > 0, maps, F32(0))  # float32 in, float32 out
         elif layer[0] == "sigmoid":
             maps = (F32(1) / (F32(1) + np.exp(-maps))).astype(F32)
     return maps.reshape(-1)
@@ -173,12 +174,13 @@ class DetectionValidator:
         self.model = model
         self.conv = conv or _reference_conv
         self._prepared = [prepare_layers(view) for view in model.views]
+        self._orientations = np.array([np.asarray(v.orientation, np.float64).reshape(3) for v in model.views])
 
     def view_id(self, orientation) -> int:
         """``GetViewId``: nearest view orientation (Euclidean distance of the Euler angles)."""
         o = np.asarray(orientation, dtype=np.float64).reshape(3)
-        dists = [float(np.linalg.norm(o - v.orientation)) for v in self.model.views]
-        return int(np.argmin(dists))
+        diff = self._orientations - o
+        return int(np.argmin(np.sqrt((diff * diff).sum(axis=1))))
 
     def warp(self, view: ValidatorView, gray: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
         """Crop around the landmarks (+-3 px, clipped to the image) and PAW-warp; None when the crop is empty."""
