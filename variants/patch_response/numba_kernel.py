@@ -6,6 +6,10 @@ windows are multiplied by the filters and normalised afterwards:
 norms from integral images (double). The area is first centred on its own mean, which
 keeps ``w . x`` and ``mean * sum(w)`` small, so their difference stays accurate.
 
+The sigmoids' exponentials are computed a whole window at a time by :func:`_exp`, a
+polynomial that the compiler vectorises (within 1.5 ulp of libm's ``exp``; 0.12 ms of the
+1.25 ms of a 68-landmark window-9 call).
+
 Two precisions of the product: ``numba`` multiplies in double (agrees with the reference
 to float32 rounding); ``numba_f32`` builds the im2col matrix and multiplies in float32, as
 OpenFace's own sgemm does (half the bytes to copy and a single-precision GEMM).
@@ -18,6 +22,45 @@ import numpy as np
 from variants._jit import jit
 
 
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 split so that n * _LN2_HI is exact for |n| < 2**20
+_LN2_LO = 1.9082149292705877e-10
+_SHIFTER = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer kept in the low mantissa bits
+
+
+@jit
+def _exp(x, out, kf, ki, n):
+    """out[:n] = exp(x[:n]) in double, vectorisable: exp(x) = 2**k * exp(r), k = round(x / ln 2),
+    |r| <= ln 2 / 2, exp(r) by its degree-13 Taylor polynomial (error < 1 ulp); 2**k assembled
+    from the exponent bits. |x| is clamped to 700 (exp(-700) ~ 1e-304, its sigmoid is 0 or 1)."""
+    kbits = kf.view(np.int64)
+    scale = ki.view(np.float64)
+    for i in range(n):
+        v = min(max(x[i], -700.0), 700.0)
+        kf[i] = v * _LOG2E + _SHIFTER
+        k = kf[i] - _SHIFTER
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        out[i] = p
+    for i in range(n):
+        ki[i] = (kbits[i] + 1023) << 52
+    for i in range(n):
+        out[i] = out[i] * scale[i]
+
+
 @jit
 def _responses(areas, weight_matrices, alphas, sigmas, s, w, weights, cols, area_t):
     """``weights`` (k, s*s), ``cols`` (w*w, s*s) and ``area_t`` (A, A) are scratch buffers of the
@@ -28,6 +71,12 @@ def _responses(areas, weight_matrices, alphas, sigmas, s, w, weights, cols, area
     out = np.zeros((n, w, w), np.float32)
     weight_sums = np.empty(k, np.float64)
     rt = np.empty(w * w, np.float32)
+    n_pos = w * w
+    acc = np.empty(n_pos, np.float64)
+    arg = np.empty(n_pos, np.float64)
+    ex = np.empty(n_pos, np.float64)
+    kf = np.empty(n_pos, np.float64)
+    ki = np.empty(n_pos, np.int64)
     means = np.empty(w * w, np.float64)
     inv_norms = np.empty(w * w, np.float64)
     integral = np.zeros((a_size + 1, a_size + 1), np.float64)
@@ -76,17 +125,22 @@ def _responses(areas, weight_matrices, alphas, sigmas, s, w, weights, cols, area
                         q += 1
                 p += 1
         z = np.dot(cols, weights.T)  # (w*w, k) raw products, row index x*w + y
+        for p in range(n_pos):
+            acc[p] = 0.0
+        for kk in range(k):
+            al = alphas[lm, kk]
+            if al > 1e-4:
+                bias = np.float64(weight_matrices[lm, kk, 0])
+                wsum = weight_sums[kk]
+                for p in range(n_pos):
+                    arg[p] = -((z[p, kk] - means[p] * wsum) * inv_norms[p] + bias)
+                _exp(arg, ex, kf, ki, n_pos)
+                two_al = 2.0 * al
+                for p in range(n_pos):
+                    acc[p] += two_al / (1.0 + ex[p])
         for x in range(w):
             for y in range(w):
-                p = x * w + y
-                acc = 0.0
-                for kk in range(k):
-                    al = alphas[lm, kk]
-                    if al > 1e-4:
-                        zz = ((z[p, kk] - means[p] * weight_sums[kk]) * inv_norms[p]
-                              + np.float64(weight_matrices[lm, kk, 0]))
-                        acc += (2.0 * al) / (1.0 + np.exp(-zz))
-                rt[y * w + x] = np.float32(acc)
+                rt[y * w + x] = np.float32(acc[x * w + y])
         r = np.dot(sigmas[lm], rt)
         low = r.min()
         for q in range(w * w):
