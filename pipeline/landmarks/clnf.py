@@ -143,6 +143,7 @@ class CLNFModel:
         self.sigmas = pe.SigmaCache()
         self.kde = KdeCache()
         self._nu_rlms_constants: dict = {}
+        self._scale_settings: dict = {}
 
     @property
     def n_points(self) -> int:
@@ -222,6 +223,13 @@ class CLNFModel:
     # -- Fit ----------------------------------------------------------------------------------
     def scale_settings(self, scale: int, window: int, view: int, params: LandmarkParameters) -> ScaleSettings:
         """The per-scale sigma / reg / weight of ``CLNF::Fit`` (adapted when refine_parameters is on)."""
+        key = (scale, window, view, params)
+        settings = self._scale_settings.get(key)
+        if settings is None:
+            settings = self._scale_settings[key] = self._make_scale_settings(scale, window, view, params)
+        return settings
+
+    def _make_scale_settings(self, scale: int, window: int, view: int, params: LandmarkParameters) -> ScaleSettings:
         sigma, reg, weight = params.sigma, params.reg_factor, params.weight_factor
         if params.refine_parameters:
             scale_max = min(scale, 2)

@@ -101,6 +101,13 @@ class SigmaCache:
             self._sigmas[key] = out
         return self._sigmas[key]
 
+    def visible_index(self, scale_idx: int, experts: CCNFScale, view: int) -> np.ndarray:
+        """Indices of the landmarks visible in this view (cached)."""
+        key = ("visible_index", scale_idx, view)
+        if key not in self._sigmas:
+            self._sigmas[key] = np.flatnonzero(experts.visibilities[view] != 0)
+        return self._sigmas[key]
+
     def visible_stack(self, scale_idx: int, experts: CCNFScale, view: int, window: int):
         """(weight matrices, alphas, sigmas) of the visible landmarks only, contiguous (cached)."""
         key = ("visible", scale_idx, view, window)
@@ -129,11 +136,6 @@ class SigmaCache:
         return self._weights[key]
 
 
-def _gemm2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """float32 product accumulated in double (OpenCV's gemm for small matrices)."""
-    return (np.asarray(a, np.float64) @ np.asarray(b, np.float64)).astype(np.float32)
-
-
 def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """2x2 scale-rotation taking ``src`` (n,2) onto ``dst`` (n,2).
 
@@ -142,22 +144,26 @@ def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     src = np.asarray(src, np.float32)
     dst = np.asarray(dst, np.float32)
     n = len(src)
-    # cv::mean accumulates in double; the centring is float
-    src_c = src - src.astype(np.float64).mean(axis=0).astype(np.float32)
-    dst_c = dst - dst.astype(np.float64).mean(axis=0).astype(np.float32)
+    # cv::mean accumulates in double (the column sums in row order); the centring is float
+    src_c = src - (np.add.reduce(src, axis=0, dtype=np.float64) / n).astype(np.float32)
+    dst_c = dst - (np.add.reduce(dst, axis=0, dtype=np.float64) / n).astype(np.float32)
     # cv::pow(x, 2) squares in float, cv::sum adds in double
-    s_src = np.float32(np.sqrt((src_c * src_c).astype(np.float64).sum() / n))
-    s_dst = np.float32(np.sqrt((dst_c * dst_c).astype(np.float64).sum() / n))
+    s_src = np.float32(np.sqrt(np.add.reduce((src_c * src_c).ravel(), dtype=np.float64) / n))
+    s_dst = np.float32(np.sqrt(np.add.reduce((dst_c * dst_c).ravel(), dtype=np.float64) / n))
     # Mat / double is a convertTo with the float32-rounded factor 1/s
-    src_c = src_c * np.float32(1.0 / float(s_src))
-    dst_c = dst_c * np.float32(1.0 / float(s_dst))
+    src_c *= np.float32(1.0 / float(s_src))
+    dst_c *= np.float32(1.0 / float(s_dst))
     s = np.float32(s_dst / s_src)
-    # AlignShapesKabsch2D: OpenCV's float32 2x2 SVD (cv2 runs the same code as the C++)
+    # AlignShapesKabsch2D: OpenCV's float32 2x2 SVD (cv2 runs the same code as the C++), then
+    # R = V diag(1, d) U^T with d the sign of det(V U^T) (flipping V's second column), in double
     cov = (src_c.T.astype(np.float64) @ dst_c.astype(np.float64)).astype(np.float32)
     _, u, vt = cv2.SVDecomp(cov)
-    d = np.linalg.det((vt.T.astype(np.float64) @ u.T.astype(np.float64)))
-    corr = np.diag([np.float32(1), np.float32(1 if d > 0 else -1)]).astype(np.float32)
-    rot = _gemm2(_gemm2(vt.T, corr), u.T)
+    v = vt.T.astype(np.float64)
+    ut = u.T.astype(np.float64)
+    m = v @ ut
+    if not m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0] > 0:
+        v[:, 1] = -v[:, 1]
+    rot = (v @ ut).astype(np.float32)
     return (s * rot).astype(np.float32)
 
 
@@ -230,11 +236,14 @@ def responses(gray: np.ndarray, experts: CCNFScale, scale_idx: int, view: int, l
     (n, window, window) float32; invisible landmarks get all-zero maps.
     """
     n = experts.n_points
-    visible = np.flatnonzero(experts.visibilities[view] != 0)
+    visible = cache.visible_index(scale_idx, experts, view)
     size = experts.experts[view][visible[0]].width
     area_size = window + size - 1
     areas = sample_areas(gray, landmarks, visible, sim_ref_to_img, area_size, warp_areas)
     wm, al, sig = cache.visible_stack(scale_idx, experts, view, window)
+    maps = patch_response(areas, wm, al, sig)
+    if len(visible) == n:
+        return maps
     out = np.zeros((n, window, window), np.float32)
-    out[visible] = patch_response(areas, wm, al, sig)
+    out[visible] = maps
     return out

@@ -163,15 +163,19 @@ class LandmarkTracker:
                 f"{config.source or 'config'}: [landmarks] reinit_video_every must be at least 1 "
                 f"(OpenFace divides by it), got {self.params.reinit_video_every}; use the default 2"
             )
-        spec = read_main_model(self.models_dir / self.params.model_location)
-        self.pdm: PDMModel = read_pdm(spec.main.pdm)
-        self.part_pdms: dict[str, PDMModel] = {p.name: read_pdm(p.files.pdm) for p in spec.parts}
-        self.has_eye_model = all(name in self.part_pdms for name in EYE_PARTS)
         if clnf is None:
             from pipeline.landmarks.clnf import CLNF
 
             clnf = CLNF(self.models_dir, self.params, kernels)
         self.clnf = clnf
+        if hasattr(clnf, "main") and hasattr(clnf, "parts"):  # the CLNF's own PDMs: no second parse
+            self.pdm: PDMModel = clnf.main.pdm
+            self.part_pdms: dict[str, PDMModel] = {name: model.pdm for name, _, model, _ in clnf.parts}
+        else:
+            spec = read_main_model(self.models_dir / self.params.model_location)
+            self.pdm = read_pdm(spec.main.pdm)
+            self.part_pdms = {p.name: read_pdm(p.files.pdm) for p in spec.parts}
+        self.has_eye_model = all(name in self.part_pdms for name in EYE_PARTS)
         self._detector = detector
         self._kernels = kernels
         self.state = TrackerState()
