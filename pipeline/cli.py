@@ -8,9 +8,18 @@ the parsed arguments; returns the exit code). Errors derived from
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import sys
+import os
+
+# BLAS on one thread unless the user says otherwise, set before NumPy loads OpenBLAS. As
+# OpenFace itself does (openblas_set_num_threads(1) in its CCNF and MTCNN code): the products
+# are small, threads only add overhead, and a threaded BLAS splits sums by core count, which
+# moves results by an ulp that the tracker then carries on; parallelism comes from --workers.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import sys  # noqa: E402
 
 from pipeline import __version__
 from pipeline.errors import AubenchError

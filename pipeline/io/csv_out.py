@@ -104,13 +104,23 @@ class CsvSchema:
         return ",".join(self.columns()) + "\n"
 
 
-_SPECS = {d: f"{{:.{d}f}}" for d in range(7)}
+_TEMPLATES: dict[tuple[int, int], str] = {}
 
 
 def _fixed(values, decimals: int) -> list[str]:
-    """float32 values (the C++ ``float`` fields) in fixed notation."""
+    """float32 values (the C++ ``float`` fields) in fixed notation, as one comma-joined cell group.
+
+    One ``%`` with a template of n ``%.Nf`` fields formats the whole block (the same
+    conversions as ``"{:.Nf}".format`` per value, in a third of the time).
+    """
     as_double = np.asarray(values, dtype=np.float32).astype(np.float64).reshape(-1).tolist()
-    return list(map(_SPECS[decimals].format, as_double))
+    if not as_double:
+        return []
+    key = (decimals, len(as_double))
+    template = _TEMPLATES.get(key)
+    if template is None:
+        template = _TEMPLATES[key] = ",".join([f"%.{decimals}f"] * len(as_double))
+    return [template % tuple(as_double)]
 
 
 def _block(values, shape: tuple[int, ...], what: str, frame: int) -> np.ndarray:

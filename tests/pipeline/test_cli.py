@@ -25,3 +25,18 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert str(bad) in lines[0]
+
+
+def test_blas_runs_on_one_thread_unless_the_user_sets_it():
+    """The CLI pins OpenBLAS to one thread before NumPy loads it (threaded sums move results by
+    an ulp per core count); a value the user exported is kept."""
+    import os
+
+    probe = ("import pipeline.cli, numpy, os; "
+             "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]
+    out = subprocess.run([sys.executable, "-c", probe], env={**env, "OPENBLAS_NUM_THREADS": "2"},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "1"]
