@@ -23,11 +23,8 @@ fetch resumes it with an HTTP Range request (or starts over when the server igno
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -389,6 +386,8 @@ class FetchReport:
 
 
 def _open(url: str, offset: int, timeout: float):
+    import urllib.request  # here, not at import: the network stack costs ~40 ms of every start-up
+
     headers = {"User-Agent": _USER_AGENT}
     if offset:
         headers["Range"] = f"bytes={offset}-"
@@ -408,6 +407,9 @@ def _range_start(content_range: str | None) -> int | None:
 def _download_one(entry: ManifestEntry, dest: Path, base_url: str, timeout: float,
                   on_bytes: Callable[[int, str], None]) -> tuple[int, bool]:
     """Fetch ``entry`` into ``dest`` (atomically). Returns (bytes transferred, resumed?)."""
+    import http.client
+    import urllib.error
+
     url = entry.url(base_url)
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
