@@ -51,7 +51,7 @@ from pipeline.io.hog_file import HogWriter
 from pipeline.io.openface_csv import OpenFaceTable, read_openface_csv
 from pipeline.io.records import FaceRecord
 from pipeline.landmarks import recorded
-from pipeline.timing import NULL_TIMER, StageTimer
+from pipeline.timing import NULL_TIMER, JitMeter, StageTimer
 
 
 # --------------------------------------------------------------------------- stage protocols
@@ -343,12 +343,16 @@ class RunResult:
     postprocess_ms: float = 0.0
     peak_rss_mb: float = 0.0
     notes: list[str] = field(default_factory=list)
+    jit_s: float = 0.0  # Numba compiling / loading cached code during the run (pipeline.timing.JitMeter)
 
     def summary(self) -> str:
         """Lines for the user: what was written, stages run and those not yet available."""
         fps = self.frames / self.wall_s if self.wall_s > 0 else 0.0
         rss = f", peak RSS {self.peak_rss_mb:.0f} MiB" if self.peak_rss_mb else ""
         lines = [f"wrote {self.csv} ({self.frames} frames in {self.wall_s:.1f} s, {fps:.1f} fps{rss})"]
+        if self.jit_s > 0.0005 and self.wall_s > self.jit_s:
+            lines.append(f"JIT warm-up (Numba compiling or loading its cache, reported apart): {self.jit_s:.2f} s; "
+                         f"{self.frames / (self.wall_s - self.jit_s):.1f} fps without it")
         for path in (self.hog, self.aligned_dir):
             if path is not None:
                 lines.append(f"wrote {path}")
@@ -444,6 +448,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     ran: list[str] = []
     unavailable: dict[str, str] = {}
     kernels = None
+    jit = JitMeter()
 
     def resolved_kernels():
         nonlocal kernels
@@ -451,6 +456,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             from pipeline import registry
 
             kernels = registry.resolve(config.variant_selection, where="config [variants]")
+            jit.start()  # Numba is loaded now if a compiled variant was chosen
         return kernels
 
     def models():
@@ -559,6 +565,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             postprocessed = True
     finally:
         source.close()
+        jit_s = jit.stop()
     notes = []
     if isinstance(tracker, ReplayTracker) and tracker.rows_unrounded + tracker.rows_kept_as_recorded:
         kept = tracker.rows_kept_as_recorded
@@ -567,7 +574,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
                      f"({tracker.rows_unrounded_3d} with the 3D landmarks), {kept} kept as recorded{why}")
     return RunResult(csv=csv_path, frames=done, wall_s=time.perf_counter() - start, hog=hog_path,
                      aligned_dir=aligned_dir, stages_ran=ran, stages_unavailable=unavailable,
-                     postprocessed=postprocessed, postprocess_ms=pp_ms, peak_rss_mb=_peak_rss_mb(), notes=notes)
+                     postprocessed=postprocessed, postprocess_ms=pp_ms, peak_rss_mb=_peak_rss_mb(), notes=notes,
+                     jit_s=jit_s)
 
 
 def _peak_rss_mb() -> float:

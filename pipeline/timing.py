@@ -7,6 +7,7 @@ nested inside another is timed in both. :data:`NULL_TIMER` costs nothing.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -88,3 +89,36 @@ class _NullTimer(StageTimer):
 
 
 NULL_TIMER = _NullTimer()
+
+
+class JitMeter:
+    """Time spent in Numba's compiler while the meter runs: compiling, or loading compiled
+    machine code from the cache (with Numba's one-off initialisation on its first load).
+
+    It listens to Numba's ``numba:compiler_lock`` event (outermost holds only) and never
+    imports Numba itself: :meth:`start` does nothing when Numba is not loaded yet, so start
+    it once the kernels are resolved. This is the "JIT warm-up" speed figures report apart.
+    """
+
+    def __init__(self) -> None:
+        self._listener = None
+        self._seconds = 0.0
+
+    def start(self) -> None:
+        if self._listener is not None or "numba" not in sys.modules:
+            return
+        from numba.core import event
+
+        self._listener = event.TimingListener()
+        event.register("numba:compiler_lock", self._listener)
+
+    def stop(self) -> float:
+        """Stop listening; the seconds measured so far."""
+        if self._listener is not None:
+            from numba.core import event
+
+            event.unregister("numba:compiler_lock", self._listener)
+            if self._listener.done:
+                self._seconds += self._listener.duration
+            self._listener = None
+        return self._seconds

@@ -178,7 +178,8 @@ def run(workload: Workload, out_dir: str | Path, progress: bool | None = None,
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024.0 if sys.platform != "darwin" else 1024.0 ** 2)
     extra = {"stages_ran": list(getattr(returned, "stages_ran", []) or []),
              "stages_unavailable": dict(getattr(returned, "stages_unavailable", {}) or {}),
-             "postprocess_ms": getattr(returned, "postprocess_ms", None)}
+             "postprocess_ms": getattr(returned, "postprocess_ms", None),
+             "jit_s": getattr(returned, "jit_s", None)}
     return RunOutcome(csv=csv, out_dir=out_dir, wall_s=wall, timer=timer, peak_rss_mb=rss, extra=extra)
 
 
