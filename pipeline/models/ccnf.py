@@ -28,6 +28,7 @@ import struct
 
 import numpy as np
 
+from pipeline import cache
 from pipeline.errors import ModelFormatError
 
 _CV_TYPES = {0: np.uint8, 1: np.int8, 2: np.uint16, 3: np.int16, 4: np.int32, 5: np.float32, 6: np.float64}
@@ -188,10 +189,17 @@ def _read_expert(cur: _Cursor, n_betas: int, where: str) -> CCNFPatchExpert:
 
 
 def read_ccnf_scale(path: str | Path) -> CCNFScale:
-    """Read one CCNF patch-expert file (all views and landmarks of one scale)."""
+    """Read one CCNF patch-expert file (all views and landmarks of one scale).
+
+    The parsed result is kept in the on-disk cache (:func:`pipeline.cache.parsed`).
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelFormatError(path, "a CCNF patch-expert file", "no such file")
+    return cache.parsed("CCNFScale", 1, path, _parse_ccnf_scale)
+
+
+def _parse_ccnf_scale(path: Path) -> CCNFScale:
     cur = _Cursor(path, path.read_bytes())
     patch_scaling = cur.scalar(np.float64, "patch scaling")
     n_views = cur.scalar(np.int32, "number of views")

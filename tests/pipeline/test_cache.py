@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import array_shapes, arrays
 
 from pipeline import cache
 from pipeline.landmarks import patch_experts as pe
-from pipeline.models.ccnf import read_ccnf_scale
+from pipeline.models.ccnf import _parse_ccnf_scale, read_ccnf_scale
 
 from ..conftest import MODELS
 
@@ -78,3 +78,48 @@ def test_sigmas_are_computed_once_then_read_back(cache_in, monkeypatch):
     np.testing.assert_array_equal(again, first)
     with pytest.raises(AssertionError, match="recomputed"):
         pe.SigmaCache().sigmas(2, experts, 0, 9)  # another window: not in the cache
+
+
+def test_parsed_models_are_read_back_until_the_file_changes(cache_in, tmp_path):
+    src = MODELS / "model" / "patch_experts" / "ccnf_patches_0.5_general.txt"
+    copy = tmp_path / "experts.txt"
+    copy.write_bytes(src.read_bytes())
+    calls = []
+
+    def parse(path):
+        calls.append(path)
+        return _parse_ccnf_scale(path)
+
+    first = cache.parsed("CCNFScale", 1, copy, parse)
+    again = cache.parsed("CCNFScale", 1, copy, parse)
+    assert len(calls) == 1 and again is not first
+    assert again.sha256 == first.sha256 and again.patch_scaling == first.patch_scaling
+    np.testing.assert_array_equal(again.experts[0][5].weights, first.experts[0][5].weights)
+    assert len(list(cache_in.glob("parsed-CCNFScale-v1-*.pkl"))) == 1
+    cache.parsed("CCNFScale", 2, copy, parse)  # a new parser version parses again
+    assert len(calls) == 2
+    before = copy.stat().st_mtime_ns
+    copy.write_bytes(src.read_bytes()[:-1] + b"\x00")  # same size, new content and mtime
+    if copy.stat().st_mtime_ns == before:  # a coarse file-system clock: make the change visible
+        import os
+
+        os.utime(copy, ns=(before, before + 10_000_000))
+    cache.parsed("CCNFScale", 1, copy, parse)
+    assert len(calls) == 3
+
+
+def test_a_broken_or_foreign_parsed_entry_is_a_miss(cache_in, tmp_path):
+    f = tmp_path / "m.txt"
+    f.write_text("x")
+    assert cache.parsed("dict", 1, f, lambda p: {"n": 1}) == {"n": 1}
+    (entry,) = cache_in.glob("parsed-dict-v1-*.pkl")
+    entry.write_bytes(b"not a pickle")
+    assert cache.parsed("dict", 1, f, lambda p: {"n": 2}) == {"n": 2}
+    assert cache.parsed("list", 1, f, lambda p: [3]) == [3]  # another kind never reads a dict entry
+
+
+def test_read_ccnf_scale_uses_the_cache(cache_in):
+    path = MODELS / "model" / "patch_experts" / "ccnf_patches_0.5_general.txt"
+    a = read_ccnf_scale(path)
+    b = read_ccnf_scale(path)
+    assert a is not b and a.sha256 == b.sha256 and len(list(cache_in.glob("parsed-CCNFScale-*.pkl"))) == 1
