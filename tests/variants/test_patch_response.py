@@ -74,3 +74,20 @@ def test_vectorised_exp_edges():
     assert out[0] == out[1] == 1.0
     np.testing.assert_allclose(out, np.exp(np.clip(x, -700, 700)), rtol=4e-16)
     assert np.isfinite(out).all() and (out > 0).all()
+
+
+@pytest.mark.parametrize("variant", [v for v in AVAILABLE if v != "reference"])
+@pytest.mark.parametrize("size", [5, 11])
+def test_variants_on_other_patch_sizes(variant, size):
+    """Patch sizes other than the CLNF models' 11 take the generic copy path of the compiled variants."""
+    rng = np.random.default_rng(size)
+    n, k, window = 3, 4, 5
+    area = window + size - 1
+    areas = (rng.random((n, area, area)) * 255).astype(np.float32)
+    weights = (rng.standard_normal((n, k, 1 + size * size)) * 0.1).astype(np.float32)
+    alphas = rng.random((n, k)) + 0.1
+    base = rng.standard_normal((n, window * window, window * window)).astype(np.float32) * 0.01
+    sigmas = (np.eye(window * window, dtype=np.float32) + base @ base.transpose(0, 2, 1)).astype(np.float32)
+    expected = KERNEL.variants["reference"].load()(areas, weights, alphas, sigmas)
+    got = KERNEL.variants[variant].load()(areas, weights, alphas, sigmas)
+    np.testing.assert_allclose(got, expected, atol=2e-5 + 1e-4 * np.abs(expected).max(), rtol=0)

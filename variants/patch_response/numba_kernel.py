@@ -10,6 +10,9 @@ The sigmoids' exponentials are computed a whole window at a time by :func:`_exp`
 polynomial that the compiler vectorises (within 1.5 ulp of libm's ``exp``; 0.12 ms of the
 1.25 ms of a 68-landmark window-9 call).
 
+The im2col copy of the CLNF models' 11x11 patches is written out for a fixed row length,
+which the compiler turns into vector moves (1.14 -> 0.91 ms for that call, same output).
+
 Two precisions of the product: ``numba`` multiplies in double (agrees with the reference
 to float32 rounding); ``numba_f32`` builds the im2col matrix and multiplies in float32, as
 OpenFace's own sgemm does (half the bytes to copy and a single-precision GEMM).
@@ -118,11 +121,28 @@ def _responses(areas, weight_matrices, alphas, sigmas, s, w, weights, cols, area
                 norm = np.sqrt(var) if var > 0 else 0.0
                 means[p] = mean
                 inv_norms[p] = 1.0 / norm if norm > 1e-6 else 1.0
-                q = 0
-                for xx in range(s):
-                    for yy in range(s):
-                        cols[p, q] = area_t[x + xx, y + yy]
-                        q += 1
+                if s == 11:  # the CLNF models' patch size: a fixed-length copy the compiler unrolls
+                    for xx in range(11):
+                        src_row = area_t[x + xx]
+                        dst = cols[p]
+                        q = xx * 11
+                        dst[q] = src_row[y]
+                        dst[q + 1] = src_row[y + 1]
+                        dst[q + 2] = src_row[y + 2]
+                        dst[q + 3] = src_row[y + 3]
+                        dst[q + 4] = src_row[y + 4]
+                        dst[q + 5] = src_row[y + 5]
+                        dst[q + 6] = src_row[y + 6]
+                        dst[q + 7] = src_row[y + 7]
+                        dst[q + 8] = src_row[y + 8]
+                        dst[q + 9] = src_row[y + 9]
+                        dst[q + 10] = src_row[y + 10]
+                else:
+                    q = 0
+                    for xx in range(s):
+                        for yy in range(s):
+                            cols[p, q] = area_t[x + xx, y + yy]
+                            q += 1
                 p += 1
         z = np.dot(cols, weights.T)  # (w*w, k) raw products, row index x*w + y
         for p in range(n_pos):
