@@ -89,4 +89,8 @@ def test_phase_rows_compare_whole_runs_with_cpp_both_ways():
     full, short = render.phase_rows([doc, limited])
     assert full["vs_cpp"] == pytest.approx(60.0 / 38.2)
     assert full["vs_cpp_run"] == pytest.approx((288 / 38.2) / 6.0)
-    assert short["vs_cpp"] is None and short["vs_cpp_run"] is None
+    assert full["vs_cpp_run_nojit"] == pytest.approx(full["vs_cpp_run"])  # no JIT figure: nothing apart
+    assert short["vs_cpp"] is None and short["vs_cpp_run"] is None and short["vs_cpp_run_nojit"] is None
+    jitted = {**doc, "timing": {**doc["timing"], "jit_s": 0.5}}
+    (row,) = render.phase_rows([jitted])
+    assert row["vs_cpp_run_nojit"] == pytest.approx((288 / 38.2) / 5.5)
