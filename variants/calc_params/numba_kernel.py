@@ -101,6 +101,9 @@ def calc_params(pdm, landmarks, rotation=(0.0, 0.0, 0.0)):
         rows3 = np.concatenate([visible, visible, visible])
         mean = np.ascontiguousarray(pdm.mean_shape[rows3])
         pc = np.ascontiguousarray(pdm.princ_comp[rows3])
+        # read-only like the model's own arrays: one compiled specialisation (and one cache load) for both paths
+        mean.setflags(write=False)
+        pc.setflags(write=False)
         vis = lm[visible]
     target = np.ascontiguousarray(vis.T).reshape(-1)  # [x.., y..]
     n = len(vis)
