@@ -137,6 +137,10 @@ def _loop(mean, pc, ev, responses, base, i2r, r2i, visible, weights, reg_diag, t
     dys = np.zeros(n, np.float32)
     jac = np.zeros((2 * n, k), np.float32)
     ms = np.zeros(2 * n, np.float32)
+    jac64 = np.empty((2 * n, k), np.float64)
+    jw = np.empty((2 * n, k), np.float64)
+    ms64 = np.empty(2 * n, np.float64)
+    w64 = weights.astype(np.float64)
     updates = 0
     converged = False
     for it in range(max_iterations):
@@ -206,9 +210,15 @@ def _loop(mean, pc, ev, responses, base, i2r, r2i, visible, weights, reg_diag, t
             ms[i] = np.float32(msx * r2i[0, 0] + msy * r2i[0, 1])
             ms[i + n] = np.float32(msx * r2i[1, 0] + msy * r2i[1, 1])
         # normal equations in double, solved by Cholesky
-        jw = jac.astype(np.float64) * weights.astype(np.float64).reshape(-1, 1)
-        hess = np.dot(jw.T, jac.astype(np.float64))
-        rhs = np.dot(jw.T, ms.astype(np.float64))
+        for r in range(2 * n):  # the same double values as jac.astype(float64) (* weights), without temporaries
+            wr = w64[r]
+            for j in range(k):
+                v = np.float64(jac[r, j])
+                jac64[r, j] = v
+                jw[r, j] = v * wr
+            ms64[r] = ms[r]
+        hess = np.dot(jw.T, jac64)
+        rhs = np.dot(jw.T, ms64)
         for j in range(k):
             hess[j, j] += reg_diag[j]
             if j >= 6:
