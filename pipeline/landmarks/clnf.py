@@ -320,8 +320,8 @@ class CLNF:
         self.main = CLNFModel(spec.main)
         self.parts = [(p.name, p.mapping, CLNFModel(p.files), part_parameters(p.name, params)) for p in spec.parts]
         # each part's (main index, part index) pairs as two index arrays, for copying landmarks both ways
-        self._part_index = {p.name: tuple(np.array(col, np.intp).reshape(-1) for col in zip(*p.mapping))
-                            for p in spec.parts}
+        self._part_index = {p.name: (np.array([i for i, _ in p.mapping], np.intp),
+                                     np.array([j for _, j in p.mapping], np.intp)) for p in spec.parts}
         self.validator = None
         if params.validate_detections and spec.validator is not None:
             self.validator = load_validator(spec.validator, self.kernels.validator_conv)
