@@ -134,7 +134,7 @@ def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | 
     ``conv``: the ``validator_conv`` kernel (default: its reference variant).
     """
     conv = conv or _reference_conv
-    maps = np.asarray(image, dtype=F32)[None]  # (n_maps, h, w)
+    maps = np.array(image, dtype=F32)[None]  # (n_maps, h, w), a copy: layers may work in place
     for layer in prepared if prepared is not None else prepare_layers(view):
         if layer[0] == "convolution":
             maps = conv(maps, layer[1], layer[2], layer[3])
@@ -143,7 +143,9 @@ def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | 
         elif layer[0] == "fully_connected":
             maps = _fully_connected(maps, layer[1], layer[2])
         elif layer[0] == "relu":
-            maps = np.where(maps > 0, maps, F32(0))  # float32 in, float32 out
+            # cv::threshold TOZERO (x > 0 ? x : 0), in place on this function's own maps: fmax
+            # gives 0 for NaN as the C++ does; it may keep a -0.0, which no later sum tells from 0
+            maps = np.fmax(maps, F32(0), out=maps)
         elif layer[0] == "sigmoid":
             maps = (F32(1) / (F32(1) + np.exp(-maps))).astype(F32)
     return maps.reshape(-1)
