@@ -58,7 +58,7 @@ def _image(frame) -> np.ndarray:
 
 
 def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 0.7,
-                    out_width: int = 112, out_height: int = 112, rigid: bool = True) -> np.ndarray:
+                    out_width: int = 112, out_height: int = 112, rigid: bool = True, align=None) -> np.ndarray:
     """The (2, 3) float32 image -> aligned-face affine map of ``AlignFace``/``AlignFaceMask``.
 
     Parameters
@@ -68,6 +68,7 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     pdm : the analyser's PDM (its mean shape is the target).
     sim_scale : aligned-image pixels per PDM unit (mm).
     rigid : align on the 24 rigid points only (OpenFace always does).
+    align : the ``align_shapes`` kernel (default: its reference).
     """
     lm = _landmarks(landmarks, pdm)
     n = pdm.n_points
@@ -75,7 +76,7 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     target = pdm.mean_shape * F32(sim_scale)
     target = np.stack([target[:n], target[n:2 * n]], axis=1)
     src, dst = (lm[RIGID_POINTS], target[RIGID_POINTS]) if rigid and n == 68 else (lm, target)
-    scale_rot = align_shapes_with_scale(src, dst)
+    scale_rot = (align or align_shapes_with_scale)(src, dst)
     tx, ty = F32(params_global[4]), F32(params_global[5])
     # Matx22f * Vec2f, accumulated in float
     t0 = F32(scale_rot[0, 0] * tx) + F32(scale_rot[0, 1] * ty)
@@ -134,11 +135,13 @@ def align_face_mask(frame, landmarks, params_global, pdm: PDMModel, triangulatio
     (:func:`pipeline.models.triangulation.read_triangulation`). The mask is built on the
     landmarks mapped into the aligned image with the jaw ends and eyebrows raised by
     ``30 mm * sim_scale / 0.7`` (the ``face_mask`` kernel: ``kernels.face_mask``, the plain
-    NumPy reference when ``kernels`` is None); every channel is multiplied by it.
+    NumPy reference when ``kernels`` is None); every channel is multiplied by it. The
+    similarity comes from ``kernels.align_shapes`` (the reference when ``kernels`` is None).
     """
     lm = _landmarks(landmarks, pdm)
     with timer("au.align.warp"):
-        warp = similarity_warp(lm, params_global, pdm, sim_scale, out_size, out_size, rigid)
+        warp = similarity_warp(lm, params_global, pdm, sim_scale, out_size, out_size, rigid,
+                               kernels.align_shapes if kernels is not None else None)
         aligned = warp_face(frame, warp, out_size, out_size)
     with timer("au.align.mask"):
         mask_fn = kernels.face_mask if kernels is not None else reference_face_mask

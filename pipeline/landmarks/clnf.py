@@ -272,7 +272,7 @@ class CLNFModel:
                 shape = pdm_ops.calc_shape_2d(pdm, g, loc)
                 ref_global = np.array([self.patch_scaling[scale], 0, 0, 0, 0, 0], np.float32)
                 ref_shape = pdm_ops.calc_shape_2d(pdm, ref_global, loc)
-                sim_r2i, sim_i2r = pe.similarity_transforms(shape, ref_shape)
+                sim_r2i, sim_i2r = pe.similarity_transforms(shape, ref_shape, kernels.align_shapes)
                 responses = pe.responses(gray, experts, scale, view, shape, sim_r2i, window, self.sigmas,
                                          kernels.patch_response, kernels.warp_areas)
             settings = self.scale_settings(scale, window, view, params)

@@ -14,6 +14,7 @@ import numpy as np
 
 from pipeline import cache
 from pipeline.models.ccnf import CCNFScale
+from variants.align_shapes.reference import align_shapes as _align_shapes_reference
 
 _ALPHA_MIN = 1e-4  # neurons with alpha <= this are skipped by OpenFace
 
@@ -137,39 +138,21 @@ class SigmaCache:
 
 
 def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """2x2 scale-rotation taking ``src`` (n,2) onto ``dst`` (n,2).
+    """2x2 scale-rotation taking ``src`` (n,2) onto ``dst`` (n,2): ``RotationHelpers.h::AlignShapesWithScale``.
 
-    Reproduces ``RotationHelpers.h::AlignShapesWithScale`` (Kabsch with scale, no reflection).
+    The ``align_shapes`` kernel's reference (:func:`variants.align_shapes.reference.align_shapes`);
+    callers with resolved kernels pass ``kernels.align_shapes`` instead.
     """
-    src = np.asarray(src, np.float32)
-    dst = np.asarray(dst, np.float32)
-    n = len(src)
-    # cv::mean accumulates in double (the column sums in row order); the centring is float
-    src_c = src - (np.add.reduce(src, axis=0, dtype=np.float64) / n).astype(np.float32)
-    dst_c = dst - (np.add.reduce(dst, axis=0, dtype=np.float64) / n).astype(np.float32)
-    # cv::pow(x, 2) squares in float, cv::sum adds in double
-    s_src = np.float32(np.sqrt(np.add.reduce((src_c * src_c).ravel(), dtype=np.float64) / n))
-    s_dst = np.float32(np.sqrt(np.add.reduce((dst_c * dst_c).ravel(), dtype=np.float64) / n))
-    # Mat / double is a convertTo with the float32-rounded factor 1/s
-    src_c *= np.float32(1.0 / float(s_src))
-    dst_c *= np.float32(1.0 / float(s_dst))
-    s = np.float32(s_dst / s_src)
-    # AlignShapesKabsch2D: OpenCV's float32 2x2 SVD (cv2 runs the same code as the C++), then
-    # R = V diag(1, d) U^T with d the sign of det(V U^T) (flipping V's second column), in double
-    cov = (src_c.T.astype(np.float64) @ dst_c.astype(np.float64)).astype(np.float32)
-    _, u, vt = cv2.SVDecomp(cov)
-    v = vt.T.astype(np.float64)
-    ut = u.T.astype(np.float64)
-    m = v @ ut
-    if not m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0] > 0:
-        v[:, 1] = -v[:, 1]
-    rot = (v @ ut).astype(np.float32)
-    return (s * rot).astype(np.float32)
+    return _align_shapes_reference(src, dst)
 
 
-def similarity_transforms(image_shape: np.ndarray, reference_shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sim_ref_to_img, sim_img_to_ref), 2x2 float32 each, as ``Patch_experts::Response`` makes them."""
-    sim_img_to_ref = align_shapes_with_scale(image_shape, reference_shape)
+def similarity_transforms(image_shape: np.ndarray, reference_shape: np.ndarray,
+                          align=None) -> tuple[np.ndarray, np.ndarray]:
+    """(sim_ref_to_img, sim_img_to_ref), 2x2 float32 each, as ``Patch_experts::Response`` makes them.
+
+    ``align``: the ``align_shapes`` kernel (default: its reference).
+    """
+    sim_img_to_ref = (align or _align_shapes_reference)(image_shape, reference_shape)
     return invert_2x2(sim_img_to_ref), sim_img_to_ref
 
 
