@@ -269,9 +269,10 @@ class CLNFModel:
             experts = self.scales[scale]
             view = pe.view_index(experts.centers, g)
             with timer(f"{stage}.scale{scale}.response"):
-                shape = pdm_ops.calc_shape_2d(pdm, g, loc)
+                shape_3d = pdm_ops.calc_shape_3d(pdm, loc)  # one non-rigid shape, two projections
+                shape = pdm_ops.project_shape(shape_3d, g)
                 ref_global = np.array([self.patch_scaling[scale], 0, 0, 0, 0, 0], np.float32)
-                ref_shape = pdm_ops.calc_shape_2d(pdm, ref_global, loc)
+                ref_shape = pdm_ops.project_shape(shape_3d, ref_global)
                 sim_r2i, sim_i2r = pe.similarity_transforms(shape, ref_shape, kernels.align_shapes)
                 responses = pe.responses(gray, experts, scale, view, shape, sim_r2i, window, self.sigmas,
                                          kernels.patch_response, kernels.warp_areas)

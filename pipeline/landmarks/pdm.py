@@ -152,8 +152,13 @@ def calc_shape_2d(pdm: PDMModel, params_global, params_local=None) -> np.ndarray
     params_global : (6,) ``[scale, rot_x, rot_y, rot_z, t_x, t_y]``
     params_local : (m,) non-rigid parameters (zeros when None).
     """
+    return project_shape(calc_shape_3d(pdm, params_local), params_global)
+
+
+def project_shape(shape_3d: np.ndarray, params_global) -> np.ndarray:
+    """The (n, 2) float32 image landmarks of a :func:`calc_shape_3d` shape under ``params_global``
+    (the second half of :func:`calc_shape_2d`, for several projections of one shape)."""
     g = _as_global(params_global)
-    shape_3d = calc_shape_3d(pdm, params_local)
     return _project(shape_3d, euler_to_rotation(g[1:4]), g[0], g[4], g[5])
 
 
