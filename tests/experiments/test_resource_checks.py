@@ -15,6 +15,13 @@ def test_memory_check_prints_both_passes_and_passes_a_generous_limit(capsys):
     assert "OK" in out
 
 
+def test_memory_check_reports_every_pass_to_pass_growth(capsys):
+    assert memory_check.main([VIDEO, "--frames", "2", "--passes", "3", "--max-growth-mib", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert "after pass 3 (2 frames" in out
+    assert "growth pass 1 -> pass 2" in out and "growth pass 2 -> pass 3" in out
+
+
 def test_memory_check_fails_when_growth_exceeds_the_limit(capsys):
     # A negative limit cannot be met: the exit status must say so.
     assert memory_check.main([VIDEO, "--frames", "2", "--max-growth-mib", "-1"]) == 1
