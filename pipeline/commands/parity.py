@@ -61,7 +61,10 @@ def _run(args) -> int:
     f = section["figures"]["frames"]
     print(f"parity of {Path(ours).name} against {reference} ({f['compared']} frames compared, "
           f"{f['both_successful']} successful in both; thresholds from config {cfg.name})")
-    print(parity.format_checks([parity.Check(**c) for c in section["checks"]]))
+    rows = [parity.Check(**c) for c in section["checks"]]
+    print(parity.format_checks(rows))
+    for note in parity.near_constant_notes(section["figures"], rows):
+        print(note)
     lm = section["figures"].get("landmarks", {})
     if "unrounded_error_median_px" in lm:
         print(f"landmark error between the CSVs' unrounded shapes (px): median {lm['unrounded_error_median_px']:.4f}, "

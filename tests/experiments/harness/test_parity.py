@@ -246,3 +246,32 @@ def test_parity_command_runs_the_pipeline_when_not_given_ours(tmp_path, capsys, 
     doc = results.load(out_json)
     assert doc["parity"]["passed"] and doc["parity"]["figures"]["frames"]["compared"] == 12
     assert doc["timing"]["frames"] == 12
+
+
+def test_near_constant_reference_gets_a_note_only_when_its_r_fails(tmp_path):
+    """AU06 of default.wmv is 0 in most C++ frames: a small disturbance of its few non-zero frames
+    fails r and earns the note; the reference against itself does not."""
+    figures = parity.compare(REF_CSV, REF_CSV)
+    share = figures["au"]["intensity"]["AU06"]["reference_zero_share"]
+    rows = parity.checks(figures, ParityThresholds())
+    assert parity.near_constant_notes(figures, rows) == []
+
+    def disturb(c):
+        v = c["AU06_r"]
+        nonzero = np.flatnonzero(v > 0)
+        v[nonzero[::2]] = 0.0  # half the non-zero frames drop to 0
+        c["AU06_r"] = v
+
+    figures = parity.compare(_perturbed(tmp_path, disturb, rows=None), REF_CSV)
+    rows = parity.checks(figures, ParityThresholds())
+    notes = parity.near_constant_notes(figures, rows)
+    assert share >= parity.NEAR_CONSTANT_ZERO_SHARE  # 82 % of default.wmv's frames
+    assert "AU06 r" in _failed(figures)
+    assert len(notes) == 1 and notes[0].startswith("note: AU06 is 0 in 82% of the reference's frames")
+    # an AU that moves (AU04: never 0 in C++) gets no note whatever its r
+    def shift_au04(c):
+        c["AU04_r"] = c["AU04_r"][::-1].copy()
+
+    figures = parity.compare(_perturbed(tmp_path, shift_au04, rows=None, name="au04.csv"), REF_CSV)
+    rows = parity.checks(figures, ParityThresholds())
+    assert "AU04 r" in _failed(figures) and parity.near_constant_notes(figures, rows) == []
