@@ -87,7 +87,7 @@ def test_upscaled_video_gives_the_landmarks_at_twice_the_scale(frames, original,
     big = [cv2.resize(f, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) for f in frames[:SHORT]]
     ok, xy = _run(tmp_path, "up2", big)
     ok0, xy0 = original[0][:SHORT], original[1][:SHORT]
-    assert ok.all()
+    assert ok.all() and ok0.all()
     # pixel centres: x_big = 2 x + 0.5
     err = np.linalg.norm((xy - 0.5) / 2 - xy0, axis=2)
     assert np.median(err) < 1.0 and err.mean(axis=1).max() < 2.0

@@ -10,7 +10,7 @@ from experiments.harness import profile, results, workload
 from pipeline import cli, config as config_mod
 from pipeline.errors import AubenchError
 
-from ...conftest import MEDIA, REFERENCE
+from ...conftest import MEDIA
 from ._fake_pipeline import install
 
 CLIP = MEDIA / "default.wmv"
