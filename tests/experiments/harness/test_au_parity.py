@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 from experiments.harness import au_parity
 from tests.conftest import SHARED
 
