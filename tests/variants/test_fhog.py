@@ -142,3 +142,21 @@ def test_single_coloured_channel_is_order_free(img, order):
     colour = np.zeros(img.shape + (3,), np.uint8)
     colour[:, :, order[0]] = img
     np.testing.assert_array_equal(fn(colour), fn(img))
+
+
+def test_orientation_table_from_the_cache_is_the_computed_one(tmp_path, monkeypatch):
+    """The table the fast variants use comes from the derived-array cache after the first build."""
+    from pipeline import cache
+    from variants.fhog import _tables
+
+    monkeypatch.setenv("AUBENCH_CACHE_DIR", str(tmp_path))
+    built = _tables._cached_orientation_table()  # empty cache: computed and stored
+    assert list(tmp_path.glob("fhog-orientation-*"))
+    again = _tables._cached_orientation_table()  # read back
+    np.testing.assert_array_equal(built, _tables.orientation_table())
+    np.testing.assert_array_equal(again, built)
+    assert not again.flags.writeable and again.dtype == np.int8
+    np.testing.assert_array_equal(_tables.ORIENTATION, built)
+    monkeypatch.setenv("AUBENCH_CACHE_DIR", "off")  # no cache: still the table
+    assert cache.cache_dir() is None
+    np.testing.assert_array_equal(_tables._cached_orientation_table(), built)

@@ -54,4 +54,21 @@ def axis_weights(n_visible: int, cell_size: int, simd: np.ndarray | None):
     return ip + 1, w0, w1
 
 
-ORIENTATION = orientation_table()
+def _cached_orientation_table() -> np.ndarray:
+    """:func:`orientation_table`, kept in the derived-array cache (:mod:`pipeline.cache`) under a
+    key made from the direction vectors it is computed from (25 ms to build, at every start)."""
+    import hashlib
+
+    from pipeline import cache
+
+    key = "fhog-orientation-" + hashlib.sha256(np.ascontiguousarray(DIRECTIONS).tobytes()).hexdigest()[:24]
+    size = 2 * MAX_DIFF + 1
+    table = cache.load_array(key, (size, size), np.int8)
+    if table is None:
+        table = orientation_table()
+        cache.save_array(key, table)
+    table.setflags(write=False)
+    return table
+
+
+ORIENTATION = _cached_orientation_table()
