@@ -18,6 +18,7 @@ Any problem raises :class:`pipeline.errors.ModelFormatError` naming the file.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 import struct
@@ -121,11 +122,23 @@ def _conv_kernels(cur: BinaryCursor, n_in: int, n_k: int, where: str) -> np.ndar
 
 
 def read_network(path: str | Path, name: str = "") -> Network:
-    """Read one ``.dat`` network (``CNN::Read``) and check that its layers chain."""
+    """Read one ``.dat`` network (``CNN::Read``) and check that its layers chain.
+
+    A parsed network is kept in the derived-array cache (:func:`pipeline.cache.parsed`, keyed by
+    the file's path, size and modification time): parsing value by value takes ~60 ms a start.
+    """
+    from pipeline import cache
+
     path = Path(path)
     name = name or path.stem
     if not path.is_file():
         raise ModelFormatError(path, f"the MTCNN {name} network file", "no such file")
+    net = cache.parsed("Network", 1, path, _parse_network)
+    return net if net.name == name and net.path == path else dataclasses.replace(net, name=name, path=path)
+
+
+def _parse_network(path: Path) -> Network:
+    name = path.stem
     cur = BinaryCursor(path, path.read_bytes())
     depth = cur.int32("the network depth")
     if not 0 < depth < 1000:

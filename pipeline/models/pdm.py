@@ -13,6 +13,7 @@ Examples: ``model/pdms/In-the-wild_aligned_PDM_68.txt`` (n = 68, m = 34),
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +60,22 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 def read_pdm(path: str | Path) -> PDMModel:
-    """Read a PDM text file (``PDM::Read``); raises ModelFormatError on any problem."""
+    """Read a PDM text file (``PDM::Read``); raises ModelFormatError on any problem.
+
+    A parsed PDM is kept in the derived-array cache (:func:`pipeline.cache.parsed`, keyed by the
+    file's path, size and modification time); its arrays come back read-only, as parsed.
+    """
+    from pipeline import cache
+
     path = Path(path)
+    pdm = cache.parsed("PDMModel", 1, path, _parse_pdm)
+    for a in (pdm.mean_shape, pdm.princ_comp, pdm.eigen_values):
+        if a.flags.writeable:  # unpickled arrays are writeable again
+            a.setflags(write=False)
+    return pdm if pdm.path == path else dataclasses.replace(pdm, path=path)
+
+
+def _parse_pdm(path: Path) -> PDMModel:
     reader = TextMatReader(path)
     reader.skip_comments()
     mean = reader.read_mat("mean shape")

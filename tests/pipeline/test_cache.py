@@ -123,3 +123,34 @@ def test_read_ccnf_scale_uses_the_cache(cache_in):
     a = read_ccnf_scale(path)
     b = read_ccnf_scale(path)
     assert a is not b and a.sha256 == b.sha256 and len(list(cache_in.glob("parsed-CCNFScale-*.pkl"))) == 1
+
+
+def test_read_pdm_uses_the_cache_and_keeps_its_arrays_read_only(cache_in, tmp_path):
+    from pipeline.models.pdm import _parse_pdm, read_pdm
+
+    path = MODELS / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt"
+    a, b = read_pdm(path), read_pdm(path)
+    assert a is not b and len(list(cache_in.glob("parsed-PDMModel-*.pkl"))) == 1
+    fresh = _parse_pdm(path)
+    for name in ("mean_shape", "princ_comp", "eigen_values"):
+        np.testing.assert_array_equal(getattr(b, name), getattr(fresh, name))
+        assert getattr(b, name).dtype == np.float32 and not getattr(b, name).flags.writeable
+    # the same file under another name: the cached shape, that name
+    link = tmp_path / "other_name.txt"
+    link.symlink_to(path)
+    assert read_pdm(link).path == link
+
+
+def test_read_network_uses_the_cache_and_keeps_the_callers_name(cache_in):
+    from pipeline.models.mtcnn_dat import _parse_network, read_network
+
+    path = MODELS / "model" / "mtcnn_detector" / "RNet.dat"
+    a, b = read_network(path), read_network(path, "RNet-as-named")
+    assert len(list(cache_in.glob("parsed-Network-*.pkl"))) == 1
+    assert a.name == "RNet" and b.name == "RNet-as-named" and b.path == path
+    fresh = _parse_network(path)
+    assert [layer.kind for layer in b.layers] == [layer.kind for layer in fresh.layers]
+    for x, y in zip(b.layers, fresh.layers):
+        for field in ("weights", "bias"):
+            if getattr(y, field) is not None:
+                np.testing.assert_array_equal(getattr(x, field), getattr(y, field))
