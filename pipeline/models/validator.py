@@ -23,6 +23,7 @@ type, then the row-major data. Any problem raises
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 from dataclasses import dataclass
@@ -212,10 +213,18 @@ def _read_layers(cur: BinaryCursor, where: str) -> tuple[CNNLayer, ...]:
 
 
 def read_validator(path: str | Path) -> ValidatorModel:
-    """Read ``validator_cnn.txt`` (``DetectionValidator::Read``)."""
+    """Read ``validator_cnn.txt`` (``DetectionValidator::Read``); a parsed model is kept in the
+    derived-array cache (:func:`pipeline.cache.parsed`, keyed by path, size and modification time)."""
+    from pipeline import cache
+
     path = Path(path)
     if not path.is_file():
         raise ModelFormatError(path, "the detection validator file", "no such file")
+    model = cache.parsed("ValidatorModel", 1, path, _parse_validator)
+    return model if model.path == path else dataclasses.replace(model, path=path)
+
+
+def _parse_validator(path: Path) -> ValidatorModel:
     cur = BinaryCursor(path, path.read_bytes())
     vtype = cur.int32("the validator type")
     if vtype != 3:

@@ -154,3 +154,17 @@ def test_read_network_uses_the_cache_and_keeps_the_callers_name(cache_in):
         for field in ("weights", "bias"):
             if getattr(y, field) is not None:
                 np.testing.assert_array_equal(getattr(x, field), getattr(y, field))
+
+
+def test_read_validator_uses_the_cache(cache_in):
+    from pipeline.models.validator import _parse_validator, read_validator
+
+    path = MODELS / "model" / "detection_validation" / "validator_cnn.txt"
+    a, b = read_validator(path), read_validator(path)
+    assert a is not b and b.path == path and len(list(cache_in.glob("parsed-ValidatorModel-*.pkl"))) == 1
+    fresh = _parse_validator(path)
+    assert len(b.views) == len(fresh.views)
+    for x, y in zip(b.views, fresh.views):
+        np.testing.assert_array_equal(x.mean_image, y.mean_image)
+        np.testing.assert_array_equal(x.paw.pixel_mask, y.paw.pixel_mask)
+        assert [layer.kind for layer in x.layers] == [layer.kind for layer in y.layers]
