@@ -121,6 +121,16 @@ class ParityThresholds:
     au_intensity_r_min: float = 0.99
     au_intensity_mae_max: float = 0.05
     au_occurrence_agreement_min: float = 0.99
+    # With a second C++ output of the clip (``aubench parity --spread``), each figure is judged by its
+    # distance from the reference instead: ours <= spread_factor * C++'s + the figure's slack. Why
+    # these values: README, "How parity and the gate are judged" (experiments/RESULTS.md, section 000).
+    spread_factor: float = 2.0
+    spread_slack_px: float = 0.01
+    spread_slack_deg: float = 0.05
+    spread_slack_r: float = 0.005
+    spread_slack_mae: float = 0.005
+    spread_slack_success: float = 0.005
+    spread_slack_occurrence: float = 0.015
 
 
 @dataclass(frozen=True)

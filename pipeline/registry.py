@@ -22,6 +22,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import os
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from typing import Any
 from pipeline.errors import ConfigError, VariantUnavailable, unknown_name
 
 REFERENCE = "reference"
+# ``KERNEL:N``: every N-th call of KERNEL is computed twice. Added work with unchanged results,
+# for checking that ``aubench gate`` catches a small slowdown (its ``--inject-work``).
+INJECT_WORK_ENV = "AUBENCH_INJECT_WORK"
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,27 @@ def resolve(selection: Mapping[str, str] | None = None, where: str = "") -> Kern
             functions[kname] = _KERNELS[kname].variants[vname].load()
         except VariantUnavailable as exc:
             raise ConfigError(f"{where + ': ' if where else ''}{exc}") from None
+    spec = os.environ.get(INJECT_WORK_ENV)
+    if spec:
+        _inject_work(functions, spec)
     return Kernels(functions, chosen)
+
+
+def _inject_work(functions: dict[str, Callable], spec: str) -> None:
+    """Wrap one kernel so that every N-th call runs twice (``INJECT_WORK_ENV``: ``KERNEL:N``)."""
+    name, _, every = spec.partition(":")
+    if name not in functions or not every.isdigit() or int(every) < 1:
+        raise ConfigError(f"{INJECT_WORK_ENV}={spec!r}: expected KERNEL:N with N >= 1; kernels: "
+                          + ", ".join(sorted(functions)))
+    fn, n, calls = functions[name], int(every), [0]
+
+    def twice_every_n(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] % n == 0:
+            fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    functions[name] = twice_every_n
 
 
 def describe() -> list[dict[str, Any]]:

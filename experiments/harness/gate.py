@@ -1,272 +1,408 @@
-"""``aubench gate``: fail CI when speed regresses or parity drops.
+"""``aubench gate``: fail CI when a change makes aubench slower or less faithful.
 
-CI machines differ from run to run, so a raw ms/frame means little against a
-number measured elsewhere. The gate measures, in one job, the candidate
-workload and the fixed calibration workload
-(:mod:`experiments.harness.calibration`, before and between the runs), and
-compares the *normalised* time (workload ms/frame / calibration ms) with the
-baseline's normalised time. It fails when
+A verdict must mean the same on every machine, so nothing here is compared with a
+number stored from another machine. The gate measures, in one job on one machine:
 
-- the normalised time exceeds the baseline's by more than ``max_ratio`` (1.25:
-  CI noise stays well inside it, a real slowdown does not), or
-- a parity figure misses its threshold (``[parity]`` of the config). A figure
-  the baseline itself missed (e.g. AU figures on a short stretch, where the
-  video post-processing sees fewer frames than C++ did) fails only if it is
-  worse than the baseline's value beyond :data:`PARITY_SLACK` of its threshold.
+1. **The baseline revision and the candidate side by side.** The baseline is a git
+   revision (``--baseline-rev``; default: the merge base with ``main`` when the
+   candidate is not ``main`` itself, else the revision pinned in
+   ``reports/gate.toml``), exported with ``git archive`` into a folder and run with
+   this environment's interpreter; the candidate is the working tree (or
+   ``--candidate-rev``). Both run the same command, ``aubench run CLIP --config
+   fast``, each with its own Numba and derived-array caches, warmed first (warm-up
+   is reported apart).
+2. **Time, interleaved.** ``--pairs`` pairs of whole runs, in A B B A order, each
+   pinned to one core, timed by the child's CPU time. The figure is the median of
+   the per-pair ratios candidate / baseline with its bootstrap 95 % interval
+   (:func:`experiments.harness.stats.compare_ratios`); it fails only when the
+   slowdown is both significant and at least ``max_time_ratio`` (time on a shared
+   VM moves by several per cent run to run: the deterministic figure below is
+   the one that catches small regressions).
+3. **Instructions, deterministic.** Each revision runs under ``valgrind
+   --tool=cachegrind --cache-sim=no`` on ``ir_frames[0]`` and ``ir_frames[1]``
+   frames; the difference is the per-frame instruction count of tracked frames,
+   the rest the start-up's. Instruction counts do not move with machine load (the
+   approach CodSpeed takes), so a few per cent of added work shows as a few per
+   cent, every time. Numba code is compiled for a generic x86-64 CPU in these runs
+   (``NUMBA_CPU_NAME=generic``): valgrind does not run AVX-512, and with the CPU
+   named the cache is compiled once natively instead of under valgrind.
+4. **Parity against C++'s own spread.** The candidate's CSV of the last timed run
+   against the C++ reference, judged by the spread rule of ``aubench parity
+   --spread`` (``../shared/reference/cpu_spread/<clip>.csv``), the baseline's
+   beside it.
 
-Baseline entries are keyed by :func:`experiments.harness.results.workload_key`
-(config hash + workload); a candidate whose key is not in the baseline is
-"not comparable" (reported, not failed): record it with ``--update``.
-
-The baseline file (``reports/baseline.json``)::
-
-    {"schema": "aubench-baseline/1", "max_ratio": 1.25,
-     "entries": [{"key", "config", "config_hash", "workload": {"input", "frames",
-                  "landmarks_from", "reference"} (paths relative to the shared folder),
-                  "ms_per_frame", "calibration_ms", "normalised", "parity": {check: value},
-                  "parity_passed": {check: bool}, "code", "machine", "recorded"}]}
+The gate fails on any of: a significant time ratio >= ``max_time_ratio``, a
+per-frame instruction ratio > ``1 + max_ir_increase``, a start-up instruction
+ratio > ``1 + max_startup_ir_increase``, a parity figure that fails the spread
+rule, or a run that does not finish. ``aubench gate --inject-work KERNEL:N``
+makes the candidate compute every N-th call of a kernel twice (real work, same
+results: :data:`pipeline.registry.INJECT_WORK_ENV`), the self-test of its
+sensitivity.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tarfile
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.harness import calibration, parity, results, workload as workload_mod
-from pipeline import config as config_mod
+from experiments.harness import parity, results, stats
 from pipeline.errors import InputError
 
-BASELINE_SCHEMA = "aubench-baseline/1"
-DEFAULT_MAX_RATIO = 1.25
-PARITY_SLACK = 0.02
+GATE_FILE = results.REPO / "reports" / "gate.toml"
+DEFAULTS = {
+    "config": "fast",
+    "input": "media/default.wmv",
+    "pairs": 5,
+    "ir_frames": [4, 16],
+    # Time: a slowdown must be significant and at least this large (5 pairs on a loaded 2-core VM
+    # spread by a few per cent; the instruction figures below catch the smaller ones).
+    "max_time_ratio": 1.10,
+    # Instructions: identical code counts within 0.01 % run to run (RESULTS.md, section 000);
+    # 1 % per tracked frame is a third of the smallest slowdown the gate must catch (3 %).
+    "max_ir_increase": 0.01,
+    "max_startup_ir_increase": 0.03,
+}
 
 
-def load_baseline(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such baseline; record one with `aubench gate --baseline {path} --update "
-                         "--candidate reference --input CLIP --frames N`")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc}); restore it from git or re-record it with --update") from None
-    if not isinstance(doc, dict) or doc.get("schema") != BASELINE_SCHEMA or not isinstance(doc.get("entries"), list):
-        raise InputError(f"{path}: expected a gate baseline (schema {BASELINE_SCHEMA!r} with 'entries'); "
-                         "re-record it with `aubench gate --update`")
-    return doc
+# --------------------------------------------------------------------------- settings
 
+def load_settings(path: Path = GATE_FILE) -> dict[str, Any]:
+    """``reports/gate.toml``: the pinned baseline revision and the gate's limits (DEFAULTS otherwise)."""
+    from pipeline.config import tomllib
 
-def _rel_to_shared(path: Path | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        return str(Path(path).resolve().relative_to(parity.shared_dir().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _from_shared(path: str | None) -> Path | None:
-    if path is None:
-        return None
-    p = Path(path)
-    return p if p.is_absolute() else parity.shared_dir() / p
-
-
-def measure(wl: workload_mod.Workload, repeats: int = 3, progress: bool = True) -> dict[str, Any]:
-    """Calibration, then (run, calibration) x ``repeats``.
-
-    Both figures are process CPU time, not wall time: on a shared CI machine the
-    time spent waiting for a core is not in it (wall time varied up to 2.5x
-    between runs here, CPU time far less). The workload's figure is the lowest
-    over runs of each run's mean CPU ms/frame, the calibration's the fastest
-    pass: interference only ever adds time. Parity is the last run's CSV
-    against the reference.
-    """
-    calib = [calibration.measure()["cpu_min_ms"]]
-    runs = []
-    meter = workload_mod.Progress(repeats, "gate") if progress else None
-    with tempfile.TemporaryDirectory(prefix="aubench-gate-") as tmp:
-        for i in range(repeats):
-            o = workload_mod.run(wl, Path(tmp, str(i)), progress=False)
-            runs.append(workload_mod.timing_section(o, per_frame=False))
-            calib.append(calibration.measure()["cpu_min_ms"])
-            if meter:
-                meter.step(wl.config.name, o)
-        last_csv = o.csv
-        reference = None
-        out: dict[str, Any] = {}
-        ref_path = wl.reference or parity.find_reference(wl.input)
-        if ref_path is not None:
-            reference = parity.parity_section(last_csv, ref_path, wl.config.parity, series=False)
-            out["reference"] = str(ref_path)
-    ms = min(r["cpu_ms_per_frame"] for r in runs)
-    cal = min(calib)
-    out.update({"ms_per_frame": ms, "ms_per_frame_runs": [r["ms_per_frame"] for r in runs],
-                "calibration_ms": cal, "calibration_runs": calib, "calibration_version": calibration.VERSION,
-                "normalised": ms / cal, "timing": runs[-1], "parity": reference,
-                "stages_ran": runs[-1].get("stages_ran", [])})
+    out = dict(DEFAULTS)
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{path}: not valid TOML ({exc})") from None
+        unknown = set(data) - set(DEFAULTS) - {"baseline_rev"}
+        if unknown:
+            raise InputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; valid: baseline_rev, "
+                             + ", ".join(DEFAULTS))
+        out.update(data)
     return out
 
 
-def _parity_values(section: dict[str, Any] | None) -> tuple[dict[str, float], dict[str, bool]]:
-    if not section:
-        return {}, {}
-    return ({c["name"]: c["value"] for c in section["checks"]}, {c["name"]: c["passed"] for c in section["checks"]})
+# --------------------------------------------------------------------------- revisions and arms
+
+def _git(*args: str, check: bool = True) -> str:
+    proc = subprocess.run(["git", "-C", str(results.REPO), *args], capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise InputError(f"git {' '.join(args)}: {proc.stderr.strip() or 'failed'}")
+    return proc.stdout.strip()
 
 
-def judge(measured: dict[str, Any], entry: dict[str, Any] | None, max_ratio: float,
-          parity_entry: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Verdict lines: speed against the baseline entry (None: not comparable), parity against thresholds.
-
-    ``parity_entry`` (default: ``entry``) holds the known misses; when the config
-    changed it is the baseline entry of the same clip stretch, so a parity drop
-    is still caught although the speed is not comparable.
-    """
-    parity_entry = entry if parity_entry is None else parity_entry
-    failures, notes = [], []
-    speed: dict[str, Any] = {"max_ratio": max_ratio}
-    if entry is None:
-        speed["status"] = "not comparable"
-        notes.append("speed: not comparable (no baseline entry for this config and workload; record one with --update)")
-    elif entry.get("calibration_version") != calibration.VERSION:
-        speed["status"] = "not comparable"
-        notes.append("speed: not comparable (the baseline was normalised by another calibration workload version)")
-    else:
-        ratio = measured["normalised"] / entry["normalised"]
-        speed.update(ratio=ratio, baseline_normalised=entry["normalised"], normalised=measured["normalised"])
-        speed["status"] = "regressed" if ratio > max_ratio else "ok"
-        line = (f"speed: normalised time {measured['normalised']:.3f} vs baseline {entry['normalised']:.3f}: "
-                f"ratio {ratio:.3f} (limit {max_ratio:.2f}); {measured['ms_per_frame']:.2f} CPU ms/frame, "
-                f"calibration {measured['calibration_ms']:.2f} CPU ms")
-        (failures if ratio > max_ratio else notes).append(line)
-    base_values, base_passed = (({}, {}) if parity_entry is None else
-                                (parity_entry.get("parity", {}), parity_entry.get("parity_passed", {})))
-    if parity_entry is not None and parity_entry is not entry:
-        notes.append(f"parity: known misses taken from the baseline entry of config "
-                     f"{parity_entry.get('config_name')} on the same clip stretch")
-    checks = measured["parity"]["checks"] if measured.get("parity") else []
-    parity_rows = []
-    for c in checks:
-        name, value, passed = c["name"], c["value"], c["passed"]
-        status = "ok" if passed else "fail"
-        if not passed and name in base_values and base_passed.get(name) is False:
-            b = base_values[name]
-            slack = PARITY_SLACK * abs(c["threshold"]) + 1e-9
-            missing = value is None or not math.isfinite(value)
-            if b is None:  # the baseline's figure was undefined (NaN): nothing to be worse than
-                worse = False
-            else:
-                worse = missing or (value < b - slack if c["op"] == ">=" else value > b + slack)
-            status = "worse than the baseline's known miss" if worse else "known miss (baseline also missed)"
-        parity_rows.append({**c, "status": status, "baseline": base_values.get(name)})
-        if status not in ("ok", "known miss (baseline also missed)"):
-            failures.append(f"parity: {name} = {value} misses {c['op']} {c['threshold']}"
-                            + (f" (baseline {base_values[name]})" if name in base_values else ""))
-    if not checks:
-        notes.append("parity: no reference CSV for this input, parity not checked")
-    return {"passed": not failures, "failures": failures, "notes": notes, "speed": speed, "parity": parity_rows}
+def resolve_baseline_rev(explicit: str | None, settings: dict[str, Any]) -> tuple[str, str]:
+    """(commit, how it was chosen)."""
+    if explicit:
+        return _git("rev-parse", "--verify", f"{explicit}^{{commit}}"), f"--baseline-rev {explicit}"
+    head = _git("rev-parse", "HEAD")
+    if _git("rev-parse", "--verify", "--quiet", "main^{commit}", check=False):
+        base = _git("merge-base", "HEAD", "main", check=False)
+        if base and base != head:
+            return base, "merge base with main"
+    pinned = settings.get("baseline_rev")
+    if not pinned:
+        raise InputError(f"{GATE_FILE}: no baseline_rev, and HEAD is main itself; pin one there or give --baseline-rev")
+    return _git("rev-parse", "--verify", f"{pinned}^{{commit}}"), f"baseline_rev of {GATE_FILE.name}"
 
 
-def run_gate(baseline_path: Path, candidate: config_mod.Config | None = None, input_path: Path | None = None,
-             frames: int | None = None, landmarks_from: Path | None = None, reference: Path | None = None,
-             max_ratio: float | None = None, repeats: int = 3, update: bool = False,
+@dataclass
+class Arm:
+    """One side of the comparison: a source tree and its own caches."""
+
+    name: str                 # "baseline" or "candidate"
+    label: str                # commit or "working tree"
+    tree: Path
+    state: Path
+    env: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def command(self, *args: str) -> list[str]:
+        # the namespace the tree's CLI lives in (older revisions: pipeline/)
+        module = "aubench.cli" if (self.tree / "aubench" / "cli.py").is_file() else "pipeline.cli"
+        return [sys.executable, "-m", module, *args]
+
+    def environ(self, generic_cpu: bool = False) -> dict[str, str]:
+        env = dict(os.environ)
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            env[var] = "1"
+        env["PYTHONPATH"] = str(self.tree) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["PYTHONHASHSEED"] = "0"
+        env["AUBENCH_CACHE_DIR"] = str(self.state / "derived")
+        env["NUMBA_CACHE_DIR"] = str(self.state / ("numba-generic" if generic_cpu else "numba"))
+        env.pop("NUMBA_CPU_NAME", None)
+        env.pop("NUMBA_CPU_FEATURES", None)
+        if generic_cpu:
+            env["NUMBA_CPU_NAME"] = "generic"
+        env.update(self.extra_env)
+        return env
+
+
+def export_revision(rev: str, dest: Path) -> Path:
+    """The tree of ``rev`` in ``dest`` (``git archive``; reused when already there)."""
+    stamp = dest / ".aubench-gate-rev"
+    if stamp.is_file() and stamp.read_text().strip() == rev:
+        return dest
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    with tempfile.TemporaryFile() as tar:
+        subprocess.run(["git", "-C", str(results.REPO), "archive", "--format=tar", rev], stdout=tar, check=True)
+        tar.seek(0)
+        with tarfile.open(fileobj=tar) as tf:
+            tf.extractall(dest, filter="data") if sys.version_info >= (3, 12) else tf.extractall(dest)
+    stamp.write_text(rev + "\n")
+    return dest
+
+
+def state_dir(explicit: Path | None) -> Path:
+    if explicit:
+        return explicit
+    from pipeline.cache import cache_dir
+
+    base = cache_dir()
+    return (base if base else Path(tempfile.gettempdir()) / "aubench-cache") / "gate"
+
+
+# --------------------------------------------------------------------------- measurements
+
+def _pin_last_core() -> None:
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[-1]})
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        pass
+
+
+def run_once(arm: Arm, clip: Path, out_dir: Path, config: str, frames: int | None = None,
+             generic_cpu: bool = False, prefix: list[str] | None = None, pin: bool = True) -> dict[str, Any]:
+    """One ``aubench run`` of ``arm``: CPU and wall seconds of the child, its CSV."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    argv = arm.command("run", str(clip), "-o", str(out_dir), "--config", config, "--quiet")
+    if frames:
+        argv += ["--frames", str(frames)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run((prefix or []) + argv, env=arm.environ(generic_cpu), cwd=arm.tree, capture_output=True,
+                          text=True, preexec_fn=_pin_last_core if pin else None)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        raise InputError(f"{arm.name} ({arm.label}): `{' '.join(argv[2:])}` failed: {tail}")
+    return {"cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), "wall_s": wall,
+            "csv": out_dir / f"{clip.stem}.csv", "stderr": proc.stderr}
+
+
+_IR_RE = re.compile(r"^summary:\s+(\d+)", re.MULTILINE)
+
+
+def instruction_count(arm: Arm, clip: Path, work: Path, config: str, frames: int) -> int:
+    """Instructions executed by ``aubench run --frames N`` under cachegrind (whole process)."""
+    out = work / f"cachegrind.{arm.name}.{frames}.out"
+    prefix = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}"]
+    run_once(arm, clip, work / f"ir-{arm.name}-{frames}", config, frames, generic_cpu=True, prefix=prefix, pin=False)
+    m = _IR_RE.search(out.read_text())
+    if not m:
+        raise InputError(f"{out}: no 'summary:' line; valgrind's cachegrind output changed?")
+    return int(m.group(1))
+
+
+def warm(arm: Arm, clip: Path, work: Path, config: str, instructions: bool) -> float:
+    """Compile/load each cache the measured runs will use; seconds spent (reported apart)."""
+    t0 = time.perf_counter()
+    run_once(arm, clip, work / f"warm-{arm.name}", config, frames=3)
+    if instructions:
+        run_once(arm, clip, work / f"warm-generic-{arm.name}", config, frames=3, generic_cpu=True)
+    return time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- the gate
+
+def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, config: str | None = None,
+             input_path: Path | None = None, frames: int | None = None, pairs: int | None = None,
+             ir_frames: tuple[int, int] | None = None, instructions: bool = True, spread: Path | None = None,
+             inject_work: str | None = None, max_time_ratio: float | None = None,
+             max_ir_increase: float | None = None, state: Path | None = None,
              progress: bool = True) -> dict[str, Any]:
-    """Measure the candidate workload, judge it against the baseline, optionally record it."""
-    baseline = load_baseline(baseline_path) if (Path(baseline_path).is_file() or not update) else \
-        {"schema": BASELINE_SCHEMA, "max_ratio": DEFAULT_MAX_RATIO, "entries": []}
-    first = baseline["entries"][0] if baseline["entries"] else None
-    if input_path is None:
-        if first is None:
-            raise InputError(f"{baseline_path}: the baseline has no entry to take the workload from; give --input")
-        input_path = _from_shared(first["workload"]["input"])
-        frames = frames if frames is not None else first["workload"].get("frames")
-        landmarks_from = landmarks_from or _from_shared(first["workload"].get("landmarks_from"))
-        reference = reference or _from_shared(first["workload"].get("reference"))
-    if candidate is None:
-        candidate = config_mod.load_any(first["config"]) if first and first.get("config") else config_mod.Config()
-    wl = workload_mod.Workload(Path(input_path), candidate, frames, landmarks_from, reference)
-    doc = results.new_result("gate", candidate, wl.describe())
-    measured = measure(wl, repeats=repeats, progress=progress)
-    results.record_stages(doc, measured.pop("stages_ran"))
-    max_ratio = max_ratio or float(baseline.get("max_ratio", DEFAULT_MAX_RATIO))
-    entry = next((e for e in baseline["entries"] if e.get("key") == doc["key"]), None)
-    same_stretch = next((e for e in baseline["entries"] if _same_stretch(e["workload"], doc["workload"])), None)
-    verdict = judge(measured, entry, max_ratio, parity_entry=entry or same_stretch)
-    doc["timing"] = measured.pop("timing")
-    if measured.get("parity"):
-        doc["parity"] = measured["parity"]
-    doc["gate"] = {"baseline": str(baseline_path), **{k: v for k, v in measured.items() if k != "parity"},
-                   **verdict, "baseline_entry": entry}
-    if update:
-        values, passed = _parity_values(measured.get("parity"))
-        new_entry = {
-            "key": doc["key"], "config": candidate.source and _config_spec(candidate) or candidate.name,
-            "config_name": candidate.name, "config_hash": doc["config"]["hash"],
-            "workload": {"input": _rel_to_shared(wl.input), "frames": frames,
-                         "landmarks_from": _rel_to_shared(landmarks_from),
-                         "stages_ran": doc["workload"]["stages_ran"],
-                         "reference": _rel_to_shared(Path(measured["reference"])) if measured.get("reference") else None},
-            "ms_per_frame": measured["ms_per_frame"], "calibration_ms": measured["calibration_ms"],
-            "calibration_version": calibration.VERSION, "normalised": measured["normalised"],
-            "parity": values, "parity_passed": passed,
-            "code": doc["code"], "machine": {k: doc["machine"][k] for k in ("cpu_model", "cpu_affinity", "versions")},
-            "recorded": doc["created"],
-        }
-        baseline["entries"] = [e for e in baseline["entries"] if e.get("key") != doc["key"]] + [new_entry]
-        baseline.setdefault("max_ratio", DEFAULT_MAX_RATIO)
-        Path(baseline_path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(str(baseline_path) + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(results._plain(baseline), indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, baseline_path)
-        doc["gate"]["updated"] = True
-        # The new entry is the baseline now: what it misses is recorded as known misses, not a failure.
-        doc["gate"].update(judge(measured, new_entry, max_ratio))
+    settings = load_settings()
+    config = config or settings["config"]
+    pairs = int(pairs or settings["pairs"])
+    ir_frames = tuple(ir_frames or settings["ir_frames"])
+    max_time_ratio = float(max_time_ratio or settings["max_time_ratio"])
+    max_ir_increase = float(max_ir_increase if max_ir_increase is not None else settings["max_ir_increase"])
+    max_startup = float(settings["max_startup_ir_increase"])
+    clip = Path(input_path) if input_path else parity.shared_dir() / settings["input"]
+    if not clip.is_file():
+        raise InputError(f"{clip}: no such clip; give --input CLIP")
+    if instructions and shutil.which("valgrind") is None:
+        raise InputError("valgrind is not installed: install it (apt-get install valgrind) or give --no-instructions")
+    if pairs < 3:
+        raise InputError(f"--pairs {pairs}: need at least 3 pairs for a confidence interval")
+    if not (0 < ir_frames[0] < ir_frames[1]):
+        raise InputError(f"--ir-frames {ir_frames[0]},{ir_frames[1]}: need 0 < first < second")
+    reference = parity.find_reference(clip)
+    spread = spread or (parity.shared_dir() / "reference" / "cpu_spread" / f"{clip.stem}.csv")
+    spread = spread if spread.is_file() else None
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"gate: {msg}", file=sys.stderr, flush=True)
+
+    base_commit, how = resolve_baseline_rev(baseline_rev, settings)
+    root = state_dir(state)
+    base = Arm("baseline", base_commit[:12], export_revision(base_commit, root / base_commit / "tree"),
+               root / base_commit)
+    if candidate_rev:
+        cand_commit = _git("rev-parse", "--verify", f"{candidate_rev}^{{commit}}")
+        cand = Arm("candidate", cand_commit[:12], export_revision(cand_commit, root / cand_commit / "tree"),
+                   root / cand_commit)
+    else:
+        code = results.code_version()
+        cand = Arm("candidate", f"working tree ({code['describe']})", results.REPO, root / "working-tree")
+    if inject_work:
+        from pipeline.registry import INJECT_WORK_ENV
+
+        cand.extra_env[INJECT_WORK_ENV] = inject_work
+    arms = (base, cand)
+    doc = results.new_result("gate", None, {"input": str(clip), "frames": frames, "config": config})
+    gate: dict[str, Any] = {"baseline": {"commit": base_commit, "chosen_by": how},
+                            "candidate": {"label": cand.label, "inject_work": inject_work},
+                            "config": config, "limits": {"max_time_ratio": max_time_ratio,
+                                                         "max_ir_increase": max_ir_increase,
+                                                         "max_startup_ir_increase": max_startup}}
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="aubench-gate-") as tmp:
+        work = Path(tmp)
+        for arm in arms:
+            say(f"warming {arm.name} ({arm.label}): Numba and model caches")
+            gate.setdefault("warmup_s", {})[arm.name] = warm(arm, clip, work, config, instructions)
+
+        # time: A B B A ... pairs
+        cpu: dict[str, list[float]] = {"baseline": [], "candidate": []}
+        wall: dict[str, list[float]] = {"baseline": [], "candidate": []}
+        last: dict[str, dict] = {}
+        for i in range(pairs):
+            order = arms if i % 2 == 0 else arms[::-1]
+            for arm in order:
+                r = run_once(arm, clip, work / f"t-{arm.name}", config, frames)
+                cpu[arm.name].append(r["cpu_s"])
+                wall[arm.name].append(r["wall_s"])
+                last[arm.name] = r
+            say(f"pair {i + 1}/{pairs}: baseline {cpu['baseline'][-1]:.2f} s, candidate {cpu['candidate'][-1]:.2f} s CPU")
+        ratios = [c / b for b, c in zip(cpu["baseline"], cpu["candidate"])]
+        cmp = stats.compare_ratios(ratios, min_effect=max_time_ratio - 1.0)
+        gate["time"] = {"cpu_s": cpu, "wall_s": wall, "ratios": ratios, "comparison": cmp.as_dict()}
+        if cmp.verdict == "slower":
+            failures.append(f"time: candidate/baseline CPU time {cmp.ratio:.3f} [{cmp.ci_low:.3f}, {cmp.ci_high:.3f}] "
+                            f"is significantly above the limit {max_time_ratio:.2f}")
+
+        # parity of both arms' last whole runs, candidate judged by the spread rule
+        if reference is not None:
+            from pipeline.config import ParityThresholds
+
+            t = ParityThresholds()
+            for arm in arms:
+                sec = parity.parity_section(last[arm.name]["csv"], reference, t, series=False, spread_csv=spread)
+                gate.setdefault("parity", {})[arm.name] = sec
+            cand_sec = gate["parity"]["candidate"]
+            for c in cand_sec["checks"]:
+                if not c["passed"]:
+                    failures.append(f"parity: {c['name']} = {c['value']:.4g} misses {c['op']} {c['threshold']:.4g}"
+                                    + (f" (C++ on another CPU: {c['spread']:.4g})" if c.get("spread") is not None else ""))
+            gate["parity_rule"] = "spread" if spread else "thresholds"
+        else:
+            gate["parity_rule"] = "none (no C++ reference for this clip)"
+
+        # instructions: both arms, two frame counts, two valgrind processes at a time
+        if instructions:
+            say(f"counting instructions under valgrind ({ir_frames[0]} and {ir_frames[1]} frames, both arms)")
+            jobs = [(arm, n) for n in ir_frames for arm in arms]
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                counts = list(pool.map(lambda j: instruction_count(j[0], clip, work, config, j[1]), jobs))
+            ir = {arm.name: {} for arm in arms}
+            for (arm, n), c in zip(jobs, counts):
+                ir[arm.name][n] = c
+            n1, n2 = ir_frames
+            summary = {}
+            for name, by in ir.items():
+                per_frame = (by[n2] - by[n1]) / (n2 - n1)
+                summary[name] = {"total": by, "per_frame": per_frame, "startup": by[n1] - n1 * per_frame}
+            pf = summary["candidate"]["per_frame"] / summary["baseline"]["per_frame"]
+            su = summary["candidate"]["startup"] / summary["baseline"]["startup"]
+            gate["instructions"] = {"frames": list(ir_frames), **summary, "per_frame_ratio": pf, "startup_ratio": su}
+            if pf > 1 + max_ir_increase:
+                failures.append(f"instructions: {pf:.4f} x the baseline's per tracked frame "
+                                f"(limit {1 + max_ir_increase:.3f})")
+            if su > 1 + max_startup:
+                failures.append(f"instructions: start-up {su:.4f} x the baseline's (limit {1 + max_startup:.3f})")
+    gate["failures"] = failures
+    gate["passed"] = not failures
+    doc["gate"] = gate
     return doc
 
 
-def _same_stretch(stored: dict[str, Any], current: dict[str, Any]) -> bool:
-    """Same clip, frame limit and landmarks source (whatever the config)."""
-    def name(v):
-        return Path(v).name if v else None
-
-    return (name(stored.get("input")) == name(current.get("input")) and stored.get("frames") == current.get("frames")
-            and name(stored.get("landmarks_from")) == name(current.get("landmarks_from")))
-
-
-def _config_spec(cfg: config_mod.Config) -> str:
-    """A preset name when the config is a shipped preset, else its path relative to the repository."""
-    src = Path(cfg.source).resolve()
-    if src.parent == config_mod.preset_dir().resolve():
-        return src.stem
-    try:
-        return str(src.relative_to(results.REPO))
-    except ValueError:
-        return str(src)
-
+# --------------------------------------------------------------------------- output
 
 def format_gate(doc: dict[str, Any]) -> str:
     g = doc["gate"]
-    lines = [f"gate: {doc['config']['name']} (config {doc['config']['hash']}, key {doc['key']}) on "
-             f"{Path(doc['workload']['input']).name}"
-             + (f", {doc['workload']['frames']} frames" if doc["workload"].get("frames") else "")
-             + (", landmarks from CSV" if doc["workload"].get("landmarks_from") else "")]
-    lines += [f"  {n}" for n in g["notes"]]
+    m = doc["machine"]
+    flags = m.get("cpu_flags") or {}
+    lines = [f"gate: {g['config']} on {Path(doc['workload']['input']).name}; candidate {g['candidate']['label']}"
+             + (f" (work injected: {g['candidate']['inject_work']})" if g["candidate"].get("inject_work") else "")
+             + f" vs baseline {g['baseline']['commit'][:12]} ({g['baseline']['chosen_by']})",
+             f"  machine: {m.get('cpu_model')}, {'AVX-512' if flags.get('avx512f') else 'AVX2' if flags.get('avx2') else 'no AVX2'}, "
+             f"OpenBLAS {(m.get('blas') or {}).get('kernel')}; warm-up (apart) "
+             + ", ".join(f"{k} {v:.1f} s" for k, v in g.get("warmup_s", {}).items())]
+    t = g.get("time")
+    if t:
+        c = t["comparison"]
+        med = {k: sorted(v)[len(v) // 2] for k, v in t["cpu_s"].items()}
+        lines.append(f"  time ({c['n']} interleaved pairs, CPU s, median): baseline {med['baseline']:.2f}, "
+                     f"candidate {med['candidate']:.2f}; ratio {c['ratio']:.3f} [{c['ci_low']:.3f}, {c['ci_high']:.3f}] "
+                     f"95% CI: {c['verdict']} (fails if significant and >= {g['limits']['max_time_ratio']:.2f})")
+    ir = g.get("instructions")
+    if ir:
+        lines.append(f"  instructions (cachegrind, {ir['frames'][0]} and {ir['frames'][1]} frames): per tracked frame "
+                     f"{ir['baseline']['per_frame'] / 1e6:.2f} M -> {ir['candidate']['per_frame'] / 1e6:.2f} M "
+                     f"(x{ir['per_frame_ratio']:.4f}, limit x{1 + g['limits']['max_ir_increase']:.3f}); start-up "
+                     f"{ir['baseline']['startup'] / 1e9:.3f} G -> {ir['candidate']['startup'] / 1e9:.3f} G "
+                     f"(x{ir['startup_ratio']:.4f}, limit x{1 + g['limits']['max_startup_ir_increase']:.3f})")
+    p = g.get("parity")
+    if p:
+        cs = p["candidate"]["checks"]
+        bs = p["baseline"]["checks"]
+        lines.append(f"  parity ({g['parity_rule']} rule): candidate {sum(c['passed'] for c in cs)}/{len(cs)} checks pass, "
+                     f"baseline {sum(c['passed'] for c in bs)}/{len(bs)}")
+        lm_c = p["candidate"]["figures"].get("landmarks", {})
+        lm_s = (p["candidate"].get("spread") or {}).get("figures", {}).get("landmarks", {})
+        if lm_c:
+            lines.append(f"    landmarks median {lm_c['error_median_px']:.4f} px"
+                         + (f" (C++ on another CPU {lm_s['error_median_px']:.4f})" if lm_s else "")
+                         + f", AU r min {p['candidate']['figures'].get('au', {}).get('intensity_r_min', math.nan):.4f}"
+                         + (f" (C++ {lm_s and p['candidate']['spread']['figures']['au']['intensity_r_min']:.4f})"
+                            if lm_s else ""))
+    else:
+        lines.append(f"  parity: {g.get('parity_rule')}")
     lines += [f"  FAIL {f}" for f in g["failures"]]
-    known = [r for r in g["parity"] if r["status"].startswith("known miss")]
-    ok = sum(r["status"] == "ok" for r in g["parity"])
-    if g["parity"]:
-        lines.append(f"  parity: {ok}/{len(g['parity'])} checks pass"
-                     + (f", {len(known)} known misses no worse than the baseline" if known else ""))
-    if g.get("updated"):
-        lines.append(f"  baseline entry recorded in {g['baseline']}")
     lines.append("gate PASSED" if g["passed"] else "gate FAILED")
     return "\n".join(lines)
 
 
 def exit_code(doc: dict[str, Any]) -> int:
     return 0 if doc["gate"]["passed"] else 1
-

@@ -339,97 +339,166 @@ def read_detections(path: str | Path) -> dict[int, np.ndarray]:
 
 @dataclass(frozen=True)
 class Check:
-    """One figure against one threshold."""
+    """One figure against one threshold.
+
+    ``spread`` is the same figure of C++ OpenFace on another CPU against the
+    reference (``aubench parity --spread``); ``threshold`` is then derived from it
+    (:func:`spread_threshold`), otherwise it is the config's.
+    """
 
     name: str
     value: float
     threshold: float
     op: str           # ">=" or "<="
     passed: bool
+    spread: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-def _check(name: str, value: float, threshold: float, op: str) -> Check:
+def _check(name: str, value: float, threshold: float, op: str, spread: float | None = None) -> Check:
     if value is None or not math.isfinite(value):
-        return Check(name, math.nan, threshold, op, False)
+        return Check(name, math.nan, threshold, op, False, spread)
     ok = value >= threshold if op == ">=" else value <= threshold
-    return Check(name, float(value), float(threshold), op, bool(ok))
+    return Check(name, float(value), float(threshold), op, bool(ok), spread)
 
 
-def checks(figures: dict[str, Any], t: ParityThresholds) -> list[Check]:
+# Figures the spread rule judges: name -> (slack field of ParityThresholds, op). A ">=" figure's
+# distance from the reference is 1 - value (r, agreement), a "<=" figure's is the value itself.
+SPREAD_SLACK = {"success agreement": "spread_slack_success",
+                "landmark error median (px)": "spread_slack_px", "landmark error p95 (px)": "spread_slack_px",
+                "rotation error median (deg)": "spread_slack_deg", "gaze error median (deg)": "spread_slack_deg",
+                " r": "spread_slack_r", " MAE": "spread_slack_mae", " agreement": "spread_slack_occurrence"}
+
+
+def _slack_field(name: str) -> str | None:
+    if name in SPREAD_SLACK:
+        return SPREAD_SLACK[name]
+    if name.startswith("AU"):
+        return SPREAD_SLACK.get(name[4:])
+    return None
+
+
+def spread_threshold(name: str, op: str, spread_value: float, t: ParityThresholds) -> float:
+    """The bound on our figure given C++-on-another-CPU's: no farther from the reference than
+    ``spread_factor`` times C++'s own distance plus the figure's slack.
+
+    For ">=" figures (r, agreement) the distance is ``1 - value``, for "<=" figures the value.
+    """
+    slack = getattr(t, _slack_field(name))
+    if op == ">=":
+        return 1.0 - (t.spread_factor * max(1.0 - spread_value, 0.0) + slack)
+    return t.spread_factor * max(spread_value, 0.0) + slack
+
+
+def _judged(name: str, value: float, threshold: float, op: str, t: ParityThresholds,
+            spread: dict[str, float] | None) -> Check:
+    """A figure against the config's threshold, or against the spread rule when C++'s spread figure exists."""
+    s = None if spread is None else spread.get(name)
+    if s is not None and math.isfinite(s) and _slack_field(name) is not None:
+        return _check(name, value, spread_threshold(name, op, s, t), op, s)
+    return _check(name, value, threshold, op)
+
+
+def checks(figures: dict[str, Any], t: ParityThresholds, spread_figures: dict[str, Any] | None = None) -> list[Check]:
     """Pass/fail of every figure present against the config's thresholds.
 
     An AU whose r is undefined (one side constant over the compared frames) is
     judged on its MAE alone: r says nothing about a series that does not move.
+
+    ``spread_figures`` (:func:`compare` of a second C++ run against the same
+    reference) switches the landmark, pose, gaze, success and AU figures to the
+    spread rule (:func:`spread_threshold`); HOG, aligned faces and detection keep
+    the config's thresholds (the spread run has no ``.hog``).
     """
+    spread = None
+    if spread_figures is not None:
+        spread = {c.name: c.value for c in checks(spread_figures, t)}
     out: list[Check] = []
+
+    def add(name, value, threshold, op):
+        out.append(_judged(name, value, threshold, op, t, spread))
+
     if "success_agreement" in figures:
-        out.append(_check("success agreement", figures["success_agreement"], t.success_agreement_min, ">="))
+        add("success agreement", figures["success_agreement"], t.success_agreement_min, ">=")
     if "landmarks" in figures:
         lm = figures["landmarks"]
-        out.append(_check("landmark error median (px)", lm["error_median_px"], t.landmark_error_median_px, "<="))
-        out.append(_check("landmark error p95 (px)", lm["error_p95_px"], t.landmark_error_p95_px, "<="))
+        add("landmark error median (px)", lm["error_median_px"], t.landmark_error_median_px, "<=")
+        add("landmark error p95 (px)", lm["error_p95_px"], t.landmark_error_p95_px, "<=")
     if "pose" in figures:
-        out.append(_check("rotation error median (deg)", figures["pose"]["rotation_error_median_deg"],
-                          t.rotation_error_median_deg, "<="))
+        add("rotation error median (deg)", figures["pose"]["rotation_error_median_deg"], t.rotation_error_median_deg, "<=")
     if "gaze" in figures:
-        out.append(_check("gaze error median (deg)", figures["gaze"]["error_median_deg"], t.gaze_error_median_deg, "<="))
+        add("gaze error median (deg)", figures["gaze"]["error_median_deg"], t.gaze_error_median_deg, "<=")
     if "aligned" in figures:
-        out.append(_check("aligned face mean abs diff (grey levels)", figures["aligned"]["mean_abs_diff_max"],
-                          t.aligned_mean_abs_diff_max, "<="))
+        add("aligned face mean abs diff (grey levels)", figures["aligned"]["mean_abs_diff_max"],
+            t.aligned_mean_abs_diff_max, "<=")
     if "hog" in figures:
-        out.append(_check("HOG correlation min", figures["hog"]["correlation_min"], t.hog_correlation_min, ">="))
+        add("HOG correlation min", figures["hog"]["correlation_min"], t.hog_correlation_min, ">=")
     if "au" in figures:
         for a, v in figures["au"]["intensity"].items():
             if v["r"] is not None and math.isfinite(v["r"]):
-                out.append(_check(f"{a} r", v["r"], t.au_intensity_r_min, ">="))
-            out.append(_check(f"{a} MAE", v["mae"], t.au_intensity_mae_max, "<="))
+                add(f"{a} r", v["r"], t.au_intensity_r_min, ">=")
+            add(f"{a} MAE", v["mae"], t.au_intensity_mae_max, "<=")
         for a, v in figures["au"]["occurrence"].items():
-            out.append(_check(f"{a} agreement", v["agreement"], t.au_occurrence_agreement_min, ">="))
+            add(f"{a} agreement", v["agreement"], t.au_occurrence_agreement_min, ">=")
     if "detection" in figures:
         d = figures["detection"]
-        out.append(_check("detection IoU min", d["iou_min"], t.detection_iou_min, ">="))
-        out.append(_check("detection IoU median", d["iou_median"], t.detection_iou_median_min, ">="))
-        out.append(_check("detection confidence max diff", d["confidence_max_diff"],
-                          t.detection_confidence_max_diff, "<="))
-        out.append(_check("detections missed + extra", d["missed"] + d["extra"], 0, "<="))
+        add("detection IoU min", d["iou_min"], t.detection_iou_min, ">=")
+        add("detection IoU median", d["iou_median"], t.detection_iou_median_min, ">=")
+        add("detection confidence max diff", d["confidence_max_diff"], t.detection_confidence_max_diff, "<=")
+        add("detections missed + extra", d["missed"] + d["extra"], 0, "<=")
     return out
 
 
 def format_checks(rows: list[Check]) -> str:
-    """A plain-text table: figure, value, threshold, PASS/FAIL; AU checks folded into one line per AU."""
+    """A plain-text table: figure, value, threshold, PASS/FAIL; AU checks folded into one line per AU.
+
+    When the checks were judged by the spread rule, C++-on-another-CPU's figure
+    stands beside ours ("C++ spread") and the threshold is the bound derived from it.
+    """
     if not rows:
         return "no parity figure could be computed (no common columns)"
 
-    def fmt(c: Check) -> str:
-        return "n/a" if not math.isfinite(c.value) else f"{c.value:.4g}"
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else "n/a" if not math.isfinite(v) else f"{v:.4g}"
 
+    with_spread = any(c.spread is not None for c in rows)
     plain = [c for c in rows if not c.name.startswith("AU")]
     aus: dict[str, list[Check]] = {}
     for c in rows:
         if c.name.startswith("AU"):
             aus.setdefault(c.name[:4], []).append(c)
     width = max([len(c.name) for c in plain] + [20])
-    lines = [f"{'figure':<{width}}  {'value':>10}  {'threshold':>12}  result"]
+    lines = [f"{'figure':<{width}}  {'ours':>10}" + (f"  {'C++ spread':>10}" if with_spread else "")
+             + f"  {'threshold':>12}  result"]
     for c in plain:
-        lines.append(f"{c.name:<{width}}  {fmt(c):>10}  {c.op + ' ' + format(c.threshold, '.4g'):>12}  "
-                     f"{'PASS' if c.passed else 'FAIL'}")
+        lines.append(f"{c.name:<{width}}  {fmt(c.value):>10}" + (f"  {fmt(c.spread):>10}" if with_spread else "")
+                     + f"  {c.op + ' ' + format(c.threshold, '.4g'):>12}  {'PASS' if c.passed else 'FAIL'}")
     if aus:
-        thresholds = {}
-        for cs in aus.values():
-            for c in cs:
-                thresholds.setdefault(c.name[5:], f"{c.op} {c.threshold:.4g}")
         lines.append("")
-        lines.append(f"{'AU':<6}{'r':>10}{'MAE':>10}{'c agree':>10}  result   (r {thresholds.get('r', '')}, "
-                     f"MAE {thresholds.get('MAE', '')}, agreement {thresholds.get('agreement', '')})")
+        if with_spread:
+            lines.append(f"{'AU':<6}{'r':>9}{'C++ r':>9}{'MAE':>9}{'C++ MAE':>9}{'agree':>9}{'C++ agr':>9}  result"
+                         "   (ours, and C++ on another CPU, each against the reference)")
+        else:
+            thresholds = {}
+            for cs in aus.values():
+                for c in cs:
+                    thresholds.setdefault(c.name[5:], f"{c.op} {c.threshold:.4g}")
+            lines.append(f"{'AU':<6}{'r':>10}{'MAE':>10}{'c agree':>10}  result   (r {thresholds.get('r', '')}, "
+                         f"MAE {thresholds.get('MAE', '')}, agreement {thresholds.get('agreement', '')})")
         for au, cs in aus.items():
             by = {c.name[5:]: c for c in cs}
-            cells = [fmt(by[k]) if k in by else "-" for k in ("r", "MAE", "agreement")]
-            bad = [k for k, c in by.items() if not c.passed]
-            lines.append(f"{au:<6}{cells[0]:>10}{cells[1]:>10}{cells[2]:>10}  "
-                         + ("PASS" if not bad else "FAIL (" + ", ".join(bad) + ")"))
+            bad = [f"{k} {by[k].op} {by[k].threshold:.4g}" if with_spread else k for k, c in by.items() if not c.passed]
+            verdict = "PASS" if not bad else "FAIL (" + ", ".join(bad) + ")"
+            if with_spread:
+                cells = []
+                for k in ("r", "MAE", "agreement"):
+                    cells += [fmt(by[k].value), fmt(by[k].spread)] if k in by else ["-", "-"]
+                lines.append(f"{au:<6}" + "".join(f" {v:>8}" for v in cells) + f"  {verdict}")
+            else:
+                cells = [fmt(by[k].value) if k in by else "-" for k in ("r", "MAE", "agreement")]
+                lines.append(f"{au:<6}{cells[0]:>10}{cells[1]:>10}{cells[2]:>10}  {verdict}")
     failed = sum(not c.passed for c in rows)
     lines.append(f"{len(rows) - failed}/{len(rows)} checks pass" + (f"; {failed} FAIL" if failed else ""))
     return "\n".join(lines)
@@ -476,8 +545,23 @@ def find_reference(input_path: str | Path) -> Path | None:
 
 
 def parity_section(ours_csv: str | Path, ref_csv: str | Path, thresholds: ParityThresholds,
-                   series: bool = True) -> dict[str, Any]:
-    """The ``parity`` section of a result: figures, checks and the overall verdict."""
+                   series: bool = True, spread_csv: str | Path | None = None) -> dict[str, Any]:
+    """The ``parity`` section of a result: figures, checks and the overall verdict.
+
+    With ``spread_csv`` (C++ OpenFace on another CPU, same clip) the figures are
+    judged by the spread rule (:func:`checks`), and the spread's own figures are kept
+    under ``spread`` so reports can show both distances side by side.
+    """
     figures = compare(ours_csv, ref_csv, series=series)
-    rows = checks(figures, thresholds)
-    return {"figures": figures, "checks": [c.as_dict() for c in rows], "passed": all(c.passed for c in rows)}
+    spread = None
+    if spread_csv is not None:
+        # the spread run's figures over the whole clip: C++'s stated spread, also for a partial run of ours
+        spread = compare(spread_csv, ref_csv, series=False)
+    rows = checks(figures, thresholds, spread)
+    out = {"figures": figures, "checks": [c.as_dict() for c in rows], "passed": all(c.passed for c in rows)}
+    if spread is not None:
+        out["spread"] = {"csv": str(spread_csv), "figures": spread,
+                         "rule": {"factor": thresholds.spread_factor,
+                                  **{f: getattr(thresholds, f) for f in sorted(set(SPREAD_SLACK.values()))}}}
+    return out
+

@@ -33,7 +33,8 @@ from pipeline.errors import InputError
 
 SCHEMA = "aubench-result/1"
 KINDS = ("profile", "parity", "ab", "gate")
-THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "MKL_NUM_THREADS",
+                   "NUMBA_NUM_THREADS", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES",
                    "NUMBA_DISABLE_JIT", "OPENCV_FOR_THREADS_NUM", "NUMBA_CACHE_DIR")
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,6 +49,46 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+# The instruction-set extensions that decide which kernels OpenBLAS, OpenCV and LLVM (Numba) pick.
+CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+             "amx_tile", "neon", "asimd", "sve")
+
+
+def cpu_flags() -> dict[str, bool]:
+    """Which of :data:`CPU_FLAGS` this CPU reports (from ``/proc/cpuinfo``; empty where it is unreadable)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    for line in text.splitlines():
+        key = line.split(":", 1)[0].strip().lower()
+        if key in ("flags", "features"):
+            have = set(line.split(":", 1)[1].split())
+            return {f: f in have for f in CPU_FLAGS}
+    return {}
+
+
+def blas_kernel() -> str | None:
+    """The kernel family OpenBLAS picked for NumPy's BLAS here (``Haswell``, ``SkylakeX``, ``Zen``...).
+
+    OpenBLAS chooses per CPU at load time (``OPENBLAS_CORETYPE`` overrides it), and its
+    sgemm kernels sum in different orders: the reason results differ in the last bits
+    across machines (README, "How parity and the gate are judged").
+    """
+    try:
+        import numpy  # noqa: F401  (loads NumPy's OpenBLAS so threadpoolctl sees it)
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    for pool in threadpool_info():
+        if pool.get("internal_api") == "openblas" and "numpy" in str(pool.get("filepath", "")):
+            return pool.get("architecture")
+    for pool in threadpool_info():
+        if pool.get("internal_api") == "openblas":
+            return pool.get("architecture")
+    return None
 
 
 def _ram_bytes() -> int | None:
@@ -78,8 +119,10 @@ def _blas() -> dict[str, Any]:
     except ImportError:
         info["threadpoolctl"] = "absent"
     else:
-        info["pools"] = [{k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version", "filepath")}
+        info["pools"] = [{k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version",
+                                                "architecture", "filepath")}
                          for p in threadpool_info()]
+        info["kernel"] = blas_kernel()
     try:
         import numpy as np
 
@@ -115,6 +158,7 @@ def machine_metadata() -> dict[str, Any]:
         "hostname": platform.node(),
         "platform": platform.platform(),
         "cpu_model": _cpu_model(),
+        "cpu_flags": cpu_flags(),
         "cpu_count": os.cpu_count(),
         "cpu_affinity": affinity,
         "ram_bytes": _ram_bytes(),
@@ -265,7 +309,12 @@ def describe_environment_line(doc: dict[str, Any]) -> str:
     """One line for tables: CPU, cores, versions, code."""
     m, c = doc.get("machine", {}), doc.get("code", {})
     v = m.get("versions", {})
-    return (f"{m.get('cpu_model', '?')} ({m.get('cpu_affinity', '?')} cores), python {v.get('python', '?')}, "
+    flags = m.get("cpu_flags") or {}
+    isa = "AVX-512" if flags.get("avx512f") else "AVX2" if flags.get("avx2") else None
+    blas = (m.get("blas") or {}).get("kernel")
+    extra = ", ".join(x for x in (isa, f"OpenBLAS {blas}" if blas else None) if x)
+    return (f"{m.get('cpu_model', '?')} ({m.get('cpu_affinity', '?')} cores{', ' + extra if extra else ''}), "
+            f"python {v.get('python', '?')}, "
             f"numpy {v.get('numpy', '?')}, opencv {v.get('opencv', '?')}, numba {v.get('numba', '?')}; "
             f"aubench {c.get('version', '?')} {c.get('describe') or ''}")
 

@@ -18,6 +18,11 @@ def register(sub) -> None:
     p.add_argument("input", help="video file, image, or folder of images (the clip the reference CSV is of)")
     p.add_argument("--reference", metavar="CSV", help="C++ OpenFace CSV (default: ../shared/reference/<clip>/<clip>.csv)")
     p.add_argument("--ours", metavar="CSV", help="compare this CSV instead of running the pipeline")
+    p.add_argument("--spread", metavar="CSV",
+                   help="C++ OpenFace's CSV of the same clip from another CPU (../shared/reference/cpu_spread/"
+                        "<clip>.csv): judge each figure by whether ours is no farther from the reference than "
+                        "that is (times [parity] spread_factor, plus a slack per figure) instead of by the "
+                        "fixed thresholds")
     p.add_argument("--detections", metavar="CSV", help="C++ MTCNN detections (reference/detections/<clip>.csv)")
     p.add_argument("--our-detections", metavar="CSV",
                    help="our detections to compare with --detections (default: run `aubench detect` on the frames)")
@@ -36,6 +41,10 @@ def _run(args) -> int:
     reference = Path(args.reference) if args.reference else parity.find_reference(args.input)
     if reference is None:
         raise InputError(f"{args.input}: no reference CSV found beside the shared media; give --reference CSV")
+    spread = Path(args.spread) if args.spread else None
+    if spread is not None and not spread.is_file():
+        raise InputError(f"{spread}: no such CSV; give --spread a C++ OpenFace CSV of the same clip from another "
+                         "CPU (../shared/reference/cpu_spread/<clip>.csv)")
     # The C++ reference was written with -hogalign -simalign: write both so HOG and aligned faces are compared.
     run_cfg = config_mod.with_overrides(cfg, output={"hogalign": True, "simalign": True})
     wl = workload.Workload(Path(args.input), run_cfg, args.frames,
@@ -50,17 +59,28 @@ def _run(args) -> int:
             ours = outcome.csv
             doc["timing"] = workload.timing_section(outcome)
             results.record_stages(doc, outcome.extra["stages_ran"])
-        section = parity.parity_section(ours, reference, cfg.parity)
+        section = parity.parity_section(ours, reference, cfg.parity, spread_csv=spread)
         if args.detections:
             our_det = Path(args.our_detections) if args.our_detections else _run_detect(args, Path(tmp))
             section["figures"]["detection"] = parity.compare_detections(our_det, args.detections)
-            rows = parity.checks(section["figures"], cfg.parity)
+            rows = parity.checks(section["figures"], cfg.parity,
+                                 section["spread"]["figures"] if spread else None)
             section["checks"] = [c.as_dict() for c in rows]
             section["passed"] = all(c.passed for c in rows)
     doc["parity"] = section
     f = section["figures"]["frames"]
+    if spread:
+        rule = section["spread"]["rule"]
+        how = (f"judged against C++ on another CPU ({spread}): ours passes a figure when its distance from "
+               f"the reference is at most {rule['factor']:g} x C++'s plus a slack "
+               f"(r {cfg.parity.spread_slack_r:g}, MAE {cfg.parity.spread_slack_mae:g}, occurrence agreement "
+               f"{cfg.parity.spread_slack_occurrence:g}, success {cfg.parity.spread_slack_success:g}, "
+               f"{cfg.parity.spread_slack_px:g} px, "
+               f"{cfg.parity.spread_slack_deg:g} deg); HOG and aligned faces by the config's thresholds")
+    else:
+        how = f"thresholds from config {cfg.name}"
     print(f"parity of {Path(ours).name} against {reference} ({f['compared']} frames compared, "
-          f"{f['both_successful']} successful in both; thresholds from config {cfg.name})")
+          f"{f['both_successful']} successful in both; {how})")
     rows = [parity.Check(**c) for c in section["checks"]]
     print(parity.format_checks(rows))
     for note in parity.near_constant_notes(section["figures"], rows):

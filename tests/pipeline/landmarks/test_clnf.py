@@ -14,6 +14,7 @@ from pipeline.landmarks.clnf import CLNF, ROTATION_HYPOTHESES, part_parameters
 from pipeline.timing import StageTimer
 
 from ...conftest import MODELS, TRACE
+from ...tolerances import assert_close
 from .test_patch_experts import default_gray_frames
 
 CLNF_TRACE = TRACE / "clnf"
@@ -81,16 +82,18 @@ def test_nu_rlms_matches_trace(clnf, scale_dir):
                                        rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.blas
 def test_detect_landmarks_hypothesis0(clnf, frames):
     d = CLNF_TRACE / "frame0001" / "detect" / "hyp00"
     p0 = np.load(d / "init_params.npy")[0]
     timer = StageTimer()
     res = clnf.detect_landmarks(frames[0], p0[:6], p0[6:], clnf.params.window_sizes_init, timer)
-    np.testing.assert_allclose(res.fit_landmarks, np.load(d / "main" / "fit_landmarks.npy"), atol=2e-3)
+    assert_close("clnf.hyp0.fit_px", res.fit_landmarks, np.load(d / "main" / "fit_landmarks.npy"))
     for name in ("inner", "left_eye_28", "right_eye_28"):
-        np.testing.assert_allclose(res.part_landmarks[name], np.load(d / name / "final_landmarks.npy"), atol=3e-3)
-    np.testing.assert_allclose(res.landmarks, np.load(d / "main" / "final_landmarks.npy"), atol=2e-3)
-    assert res.likelihood == pytest.approx(0.799492478, abs=1e-4)
+        assert_close("clnf.hyp0.parts_px", res.part_landmarks[name], np.load(d / name / "final_landmarks.npy"),
+                     context=name)
+    assert_close("clnf.hyp0.final_px", res.landmarks, np.load(d / "main" / "final_landmarks.npy"))
+    assert_close("clnf.hyp0.likelihood", res.likelihood, 0.799492478)
     # 3 main scales x 2 calls, inner 1 x 2, eyes 2 x 2 each: all run 5 updates here
     assert res.iterations == [5] * 16
     assert len(timer.counters["landmarks.main.nu_rlms.updates"]) == 6
@@ -101,16 +104,18 @@ def clnf_compiled():
     return CLNF(MODELS, LandmarkParameters(), registry.resolve({**FAST, "nu_rlms": "numba"}))
 
 
+@pytest.mark.blas
 def test_compiled_nu_rlms_detection(clnf_compiled, frames):
     """The compiled NU-RLMS loop keeps the whole hypothesis-0 fit on the C++ trace."""
     d = CLNF_TRACE / "frame0001" / "detect" / "hyp00"
     p0 = np.load(d / "init_params.npy")[0]
     res = clnf_compiled.detect_landmarks(frames[0], p0[:6], p0[6:], clnf_compiled.params.window_sizes_init)
-    np.testing.assert_allclose(res.landmarks, np.load(d / "main" / "final_landmarks.npy"), atol=5e-3)
-    assert res.likelihood == pytest.approx(0.799492478, abs=1e-3)
+    assert_close("clnf.compiled.final_px", res.landmarks, np.load(d / "main" / "final_landmarks.npy"))
+    assert_close("clnf.compiled.likelihood", res.likelihood, 0.799492478)
     assert res.detection_certainty == pytest.approx(0.983333349)
 
 
+@pytest.mark.blas
 @pytest.mark.parametrize("compiled", [False, True], ids=["reference", "numba"])
 def test_tracking_frames(clnf, clnf_compiled, frames, compiled):
     """Frames 2 and 3 from the C++'s own start parameters (small windows, scales 1 and 2)."""
@@ -119,10 +124,11 @@ def test_tracking_frames(clnf, clnf_compiled, frames, compiled):
         d = CLNF_TRACE / f"frame{f:04d}" / "track"
         start = np.load(d / "start_params.npy")[0]
         res = clnf.detect_landmarks(frames[f - 1], start[:6], start[6:], clnf.params.window_sizes_small)
-        np.testing.assert_allclose(res.landmarks, np.load(CLNF_TRACE / f"frame{f:04d}" / "final_landmarks_as_recorded.npy"),
-                                   atol=5e-3)
+        assert_close("clnf.tracking_px", res.landmarks,
+                     np.load(CLNF_TRACE / f"frame{f:04d}" / "final_landmarks_as_recorded.npy"), context=f"frame {f}")
 
 
+@pytest.mark.blas
 def test_multi_hypothesis_detection(clnf, frames):
     box = np.load(CLNF_TRACE / "frame0001" / "detect" / "mtcnn_box_xywh.npy")[0]
     res = clnf.detect_from_box(frames[0], box, complete_all=True)
@@ -131,13 +137,13 @@ def test_multi_hypothesis_detection(clnf, frames):
     likelihoods = np.array([h[0] for h in res.hypotheses])
     expected = np.array([float(r["model_likelihood"]) for r in rows])
     # good fits agree to 1e-4; failed ones amplify float differences a little more
-    np.testing.assert_allclose(likelihoods, expected, atol=2e-3)
+    assert_close("clnf.hypotheses.likelihood", likelihoods, expected)
     assert int(np.argmax(likelihoods)) == 0
     certainties = [h[1] for h in res.hypotheses]
     np.testing.assert_allclose(certainties, [float(r["detection_certainty"]) for r in rows], atol=1e-6)
     assert res.detection_success and res.detection_certainty == pytest.approx(0.983333349)
-    np.testing.assert_allclose(res.landmarks, np.load(CLNF_TRACE / "frame0001" / "detect" / "winner_landmarks.npy"),
-                               atol=2e-3)
+    assert_close("clnf.hypotheses.winner_px", res.landmarks,
+                 np.load(CLNF_TRACE / "frame0001" / "detect" / "winner_landmarks.npy"))
 
 
 def test_only_the_winning_hypothesis_is_completed(clnf_compiled, frames):
