@@ -79,7 +79,7 @@ def table(results: dict[str, dict]) -> str:
         lines.append(f"{name:<30}" + "".join(f"{'-' if v is None else format(v, '.3g'):>12}" for v in vals)
                      + f"{'-' if top is None else format(top, '.3g'):>10}{tol:>11.3g}  "
                      + ("yes" if ok else f"NO (needs >= {MARGIN:g} x max)" if top is not None else "not measured"))
-    lines.append(f"kernels loaded: " + ", ".join(f"{f}={r['kernel']}" for f, r in results.items()))
+    lines.append("kernels loaded: " + ", ".join(f"{f}={r['kernel']}" for f, r in results.items()))
     lines.append(f"{len(TOLERANCES) - bad}/{len(TOLERANCES)} tolerances are at least {MARGIN:g} x the largest "
                  "deviation measured")
     return "\n".join(lines)

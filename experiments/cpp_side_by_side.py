@@ -26,7 +26,6 @@ last pair (landmarks, AU r).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil

@@ -414,14 +414,21 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
                   doc["ab"]["comparison"]["verdict"], _parity_text(doc["ab"]["a"].get("parity")),
                   _parity_text(doc["ab"]["b"].get("parity"))] for doc in docs if doc["kind"] == "ab"])
 
-    gates = [doc for doc in docs if doc["kind"] == "gate"]
+    gates = [doc for doc in docs if doc["kind"] == "gate" and "time" in doc.get("gate", {})]
     if gates:
         d.heading("Gate")
-        d.table(["config", "workload", "ms/frame", "calibration ms", "normalised", "ratio to baseline", "verdict"],
-                [[g["config"]["name"], _workload_text(g), _fmt(g["gate"]["ms_per_frame"]),
-                  _fmt(g["gate"]["calibration_ms"]), _fmt(g["gate"]["normalised"], ".3f"),
-                  _fmt(g["gate"]["speed"].get("ratio"), ".3f") if "ratio" in g["gate"]["speed"]
-                  else g["gate"]["speed"]["status"], "PASSED" if g["gate"]["passed"] else "FAILED"] for g in gates])
+        rows = []
+        for g in gates:
+            gg = g["gate"]
+            cmp = gg["time"].get("comparison", {})
+            ir = gg.get("instructions") or {}
+            rows.append([gg["config"], f"{gg['candidate']['label']} vs {gg['baseline']['commit'][:12]}",
+                         f"{_fmt(cmp.get('ratio'), '.3f')} [{_fmt(cmp.get('ci_low'), '.3f')}, {_fmt(cmp.get('ci_high'), '.3f')}]",
+                         _fmt(ir.get("per_frame_ratio"), ".4f"), _fmt(ir.get("startup_ratio"), ".4f"),
+                         gg.get("parity_rule", "-"),
+                         "PASSED" if gg["passed"] else "FAILED: " + "; ".join(gg["failures"])])
+        d.table(["config", "candidate vs baseline", "CPU time ratio [95% CI]", "instructions/frame ratio",
+                 "start-up instructions ratio", "parity rule", "verdict"], rows)
 
     d.heading("Machine and code")
     d.table(["#", "result", "config (hash)", "measured on"],

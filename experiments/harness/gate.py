@@ -286,7 +286,6 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
                             "config": config, "limits": {"max_time_ratio": max_time_ratio,
                                                          "max_ir_increase": max_ir_increase,
                                                          "max_startup_ir_increase": max_startup}}
-    failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="aubench-gate-") as tmp:
         work = Path(tmp)
         for arm in arms:
@@ -306,11 +305,7 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
                 last[arm.name] = r
             say(f"pair {i + 1}/{pairs}: baseline {cpu['baseline'][-1]:.2f} s, candidate {cpu['candidate'][-1]:.2f} s CPU")
         ratios = [c / b for b, c in zip(cpu["baseline"], cpu["candidate"])]
-        cmp = stats.compare_ratios(ratios, min_effect=max_time_ratio - 1.0)
-        gate["time"] = {"cpu_s": cpu, "wall_s": wall, "ratios": ratios, "comparison": cmp.as_dict()}
-        if cmp.verdict == "slower":
-            failures.append(f"time: candidate/baseline CPU time {cmp.ratio:.3f} [{cmp.ci_low:.3f}, {cmp.ci_high:.3f}] "
-                            f"is significantly above the limit {max_time_ratio:.2f}")
+        gate["time"] = {"cpu_s": cpu, "wall_s": wall, "ratios": ratios}
 
         # parity of both arms' last whole runs, candidate judged by the spread rule
         if reference is not None:
@@ -320,11 +315,6 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
             for arm in arms:
                 sec = parity.parity_section(last[arm.name]["csv"], reference, t, series=False, spread_csv=spread)
                 gate.setdefault("parity", {})[arm.name] = sec
-            cand_sec = gate["parity"]["candidate"]
-            for c in cand_sec["checks"]:
-                if not c["passed"]:
-                    failures.append(f"parity: {c['name']} = {c['value']:.4g} misses {c['op']} {c['threshold']:.4g}"
-                                    + (f" (C++ on another CPU: {c['spread']:.4g})" if c.get("spread") is not None else ""))
             gate["parity_rule"] = "spread" if spread else "thresholds"
         else:
             gate["parity_rule"] = "none (no C++ reference for this clip)"
@@ -343,18 +333,47 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
             for name, by in ir.items():
                 per_frame = (by[n2] - by[n1]) / (n2 - n1)
                 summary[name] = {"total": by, "per_frame": per_frame, "startup": by[n1] - n1 * per_frame}
-            pf = summary["candidate"]["per_frame"] / summary["baseline"]["per_frame"]
-            su = summary["candidate"]["startup"] / summary["baseline"]["startup"]
-            gate["instructions"] = {"frames": list(ir_frames), **summary, "per_frame_ratio": pf, "startup_ratio": su}
-            if pf > 1 + max_ir_increase:
-                failures.append(f"instructions: {pf:.4f} x the baseline's per tracked frame "
-                                f"(limit {1 + max_ir_increase:.3f})")
-            if su > 1 + max_startup:
-                failures.append(f"instructions: start-up {su:.4f} x the baseline's (limit {1 + max_startup:.3f})")
-    gate["failures"] = failures
-    gate["passed"] = not failures
+            gate["instructions"] = {"frames": list(ir_frames), **summary}
+    judge(gate)
     doc["gate"] = gate
     return doc
+
+
+def judge(gate: dict[str, Any]) -> dict[str, Any]:
+    """Fill ``gate["failures"]`` and ``gate["passed"]`` from its measurements and ``gate["limits"]``.
+
+    - time: the median per-pair ratio's bootstrap CI (:func:`stats.compare_ratios`)
+      says "slower" (significant and >= ``max_time_ratio``);
+    - instructions: per tracked frame above ``1 + max_ir_increase`` x the baseline's,
+      start-up above ``1 + max_startup_ir_increase`` x;
+    - parity: any check of the candidate that fails.
+    """
+    limits, failures = gate["limits"], []
+    t = gate.get("time")
+    if t:
+        cmp = stats.compare_ratios(t["ratios"], min_effect=limits["max_time_ratio"] - 1.0)
+        t["comparison"] = cmp.as_dict()
+        if cmp.verdict == "slower":
+            failures.append(f"time: candidate/baseline CPU time {cmp.ratio:.3f} [{cmp.ci_low:.3f}, {cmp.ci_high:.3f}] "
+                            f"is significantly above the limit {limits['max_time_ratio']:.2f}")
+    ir = gate.get("instructions")
+    if ir:
+        pf = ir["candidate"]["per_frame"] / ir["baseline"]["per_frame"]
+        su = ir["candidate"]["startup"] / ir["baseline"]["startup"]
+        ir.update(per_frame_ratio=pf, startup_ratio=su)
+        if pf > 1 + limits["max_ir_increase"]:
+            failures.append(f"instructions: {pf:.4f} x the baseline's per tracked frame "
+                            f"(limit {1 + limits['max_ir_increase']:.3f})")
+        if su > 1 + limits["max_startup_ir_increase"]:
+            failures.append(f"instructions: start-up {su:.4f} x the baseline's "
+                            f"(limit {1 + limits['max_startup_ir_increase']:.3f})")
+    for c in (gate.get("parity") or {}).get("candidate", {}).get("checks", []):
+        if not c["passed"]:
+            failures.append(f"parity: {c['name']} = {c['value']:.4g} misses {c['op']} {c['threshold']:.4g}"
+                            + (f" (C++ on another CPU: {c['spread']:.4g})" if c.get("spread") is not None else ""))
+    gate["failures"] = failures
+    gate["passed"] = not failures
+    return gate
 
 
 # --------------------------------------------------------------------------- output

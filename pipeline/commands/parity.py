@@ -76,7 +76,7 @@ def _run(args) -> int:
                f"(r {cfg.parity.spread_slack_r:g}, MAE {cfg.parity.spread_slack_mae:g}, occurrence agreement "
                f"{cfg.parity.spread_slack_occurrence:g}, success {cfg.parity.spread_slack_success:g}, "
                f"{cfg.parity.spread_slack_px:g} px, "
-               f"{cfg.parity.spread_slack_deg:g} deg); HOG and aligned faces by the config's thresholds")
+               f"{cfg.parity.spread_slack_deg:g} deg)")
     else:
         how = f"thresholds from config {cfg.name}"
     print(f"parity of {Path(ours).name} against {reference} ({f['compared']} frames compared, "
@@ -84,6 +84,8 @@ def _run(args) -> int:
     rows = [parity.Check(**c) for c in section["checks"]]
     print(parity.format_checks(rows))
     for note in parity.near_constant_notes(section["figures"], rows):
+        print(note)
+    for note in parity.unjudged_notes(section["figures"], section["spread"]["figures"] if spread else None):
         print(note)
     lm = section["figures"].get("landmarks", {})
     if "unrounded_error_median_px" in lm:

@@ -275,3 +275,61 @@ def test_near_constant_reference_gets_a_note_only_when_its_r_fails(tmp_path):
     figures = parity.compare(_perturbed(tmp_path, shift_au04, rows=None, name="au04.csv"), REF_CSV)
     rows = parity.checks(figures, ParityThresholds())
     assert "AU04 r" in _failed(figures) and parity.near_constant_notes(figures, rows) == []
+
+
+# --------------------------------------------------------------------------- the spread rule (--spread)
+
+SPREAD_CSV = REFERENCE / "cpu_spread" / "default.csv"
+
+
+def _drifted_copy(src, dst, au_offset: float = 0.0, x_shift: float = 0.0):
+    """``src`` with every AU12_r raised by ``au_offset`` and every x_i moved by ``x_shift`` px."""
+    import csv as csv_mod
+
+    with open(src, newline="") as fh:
+        rows = list(csv_mod.reader(fh))
+    head = rows[0]
+    cols = {name: i for i, name in enumerate(head)}
+    for row in rows[1:]:
+        row[cols["AU12_r"]] = f"{float(row[cols['AU12_r']]) + au_offset:.2f}"
+        for i in range(68):
+            row[cols[f"x_{i}"]] = f"{float(row[cols[f'x_{i}']]) + x_shift:.1f}"
+    with open(dst, "w", newline="") as fh:
+        csv_mod.writer(fh, lineterminator="\n").writerows(rows)
+    return dst
+
+
+def test_spread_rule_passes_cpp_against_itself_and_shows_both_figures():
+    section = parity.parity_section(SPREAD_CSV, REF_CSV, ParityThresholds(), series=False, spread_csv=SPREAD_CSV)
+    assert section["passed"]
+    rows = [parity.Check(**c) for c in section["checks"]]
+    judged = [c for c in rows if c.spread is not None]
+    # every CSV figure is judged by the rule (HOG/aligned are absent: the spread run wrote none)
+    assert {c.name for c in judged} == {c.name for c in rows}
+    assert any(c.name == "AU12 agreement" for c in judged) and any(c.name.startswith("landmark") for c in judged)
+    text = parity.format_checks(rows)
+    assert "C++ spread" in text and "C++ r" in text and text.splitlines()[-1].endswith("checks pass")
+    assert section["spread"]["rule"]["factor"] == ParityThresholds().spread_factor
+
+
+def test_spread_rule_catches_a_drift_the_spread_does_not_have(tmp_path):
+    drifted = _drifted_copy(SPREAD_CSV, tmp_path / "default.csv", au_offset=0.3, x_shift=0.5)
+    section = parity.parity_section(drifted, REF_CSV, ParityThresholds(), series=False, spread_csv=SPREAD_CSV)
+    failed = {c["name"] for c in section["checks"] if not c["passed"]}
+    assert {"AU12 MAE", "landmark error median (px)", "landmark error p95 (px)"} <= failed
+    assert "AU12 r" not in failed  # an offset keeps r: MAE is the figure that catches it
+
+
+@given(spread=st.floats(0.0, 1.0), ours=st.floats(0.0, 1.0))
+def test_spread_threshold_properties(spread, ours):
+    t = ParityThresholds()
+    for name, op in (("AU01 r", ">="), ("AU01 agreement", ">="), ("success agreement", ">=")):
+        bound = parity.spread_threshold(name, op, spread, t)
+        assert bound <= spread  # never stricter than C++'s own figure
+        # no farther from the reference than C++ is: always passes
+        assert parity._check(name, spread, bound, op).passed
+        if ours < spread:
+            assert parity.spread_threshold(name, op, ours, t) <= bound  # a wider spread allows more
+    for name in ("landmark error median (px)", "AU01 MAE", "gaze error median (deg)"):
+        bound = parity.spread_threshold(name, "<=", spread, t)
+        assert bound >= spread and parity._check(name, spread, bound, "<=").passed

@@ -20,6 +20,13 @@ def test_new_result_records_machine_code_config_and_variants():
     for lib in ("python", "numpy", "opencv", "numba"):
         assert m["versions"][lib]
     assert "blas" in m and "env" in m
+    # what decides the last bits of every figure: the CPU's vector extensions and OpenBLAS's kernel
+    assert set(m["cpu_flags"]) == set(results.CPU_FLAGS) and m["cpu_flags"]["sse4_2"]
+    from threadpoolctl import threadpool_info
+
+    loaded = {p.get("architecture") for p in threadpool_info() if p.get("internal_api") == "openblas"}
+    assert m["blas"]["kernel"] in loaded
+    assert ("AVX-512" in results.describe_environment_line(doc)) == m["cpu_flags"]["avx512f"]
     assert doc["code"]["version"] and doc["code"]["commit"] and doc["code"]["dirty"] in (True, False)
     assert doc["config"]["hash"] == config_mod.config_hash(cfg)
     assert set(doc["variants"]) == set(registry.kernels())
