@@ -26,6 +26,9 @@ number stored from another machine. The gate measures, in one job on one machine
    cent, every time. Numba code is compiled for a generic x86-64 CPU in these runs
    (``NUMBA_CPU_NAME=generic``): valgrind does not run AVX-512, and with the CPU
    named the cache is compiled once natively instead of under valgrind.
+   Each hot kernel is also counted on its own: one pass over its generated cases
+   with callgrind's instrumentation switched on around that loop only
+   (:mod:`experiments.harness.kernel_instructions`).
 4. **Parity against C++'s own spread.** The candidate's CSV of the last timed run
    against the C++ reference, judged by the spread rule of ``aubench parity
    --spread`` (``../shared/reference/cpu_spread/<clip>.csv``), the baseline's
@@ -33,7 +36,8 @@ number stored from another machine. The gate measures, in one job on one machine
 
 The gate fails on any of: a significant time ratio >= ``max_time_ratio``, a
 per-frame instruction ratio > ``1 + max_ir_increase``, a start-up instruction
-ratio > ``1 + max_startup_ir_increase``, a parity figure that fails the spread
+ratio > ``1 + max_startup_ir_increase``, a kernel's instruction ratio >
+``1 + max_kernel_ir_increase``, a parity figure that fails the spread
 rule, or a run that does not finish. ``aubench gate --inject-work KERNEL:N``
 makes the candidate compute every N-th call of a kernel twice (real work, same
 results: :data:`pipeline.registry.INJECT_WORK_ENV`), the self-test of its
@@ -73,6 +77,9 @@ DEFAULTS = {
     # 1 % per tracked frame is a third of the smallest slowdown the gate must catch (3 %).
     "max_ir_increase": 0.01,
     "max_startup_ir_increase": 0.03,
+    # Per kernel (one pass over its generated cases, experiments/harness/kernel_instructions.py):
+    # deterministic to the instruction run to run (RESULTS.md, section 000).
+    "max_kernel_ir_increase": 0.03,
 }
 
 
@@ -285,7 +292,8 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
                             "candidate": {"label": cand.label, "inject_work": inject_work},
                             "config": config, "limits": {"max_time_ratio": max_time_ratio,
                                                          "max_ir_increase": max_ir_increase,
-                                                         "max_startup_ir_increase": max_startup}}
+                                                         "max_startup_ir_increase": max_startup,
+                                                         "max_kernel_ir_increase": float(settings["max_kernel_ir_increase"])}}
     with tempfile.TemporaryDirectory(prefix="aubench-gate-") as tmp:
         work = Path(tmp)
         for arm in arms:
@@ -334,6 +342,15 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
                 per_frame = (by[n2] - by[n1]) / (n2 - n1)
                 summary[name] = {"total": by, "per_frame": per_frame, "startup": by[n1] - n1 * per_frame}
             gate["instructions"] = {"frames": list(ir_frames), **summary}
+            say("counting instructions per kernel under callgrind (both arms)")
+            from experiments.harness import kernel_instructions
+
+            models = Path(os.environ.get("AUBENCH_MODELS") or parity.shared_dir() / "openface")
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                per_kernel = list(pool.map(
+                    lambda arm: kernel_instructions.measure(arm.tree, arm.environ(generic_cpu=True), config, models,
+                                                            work / f"kir-{arm.name}"), arms))
+            gate["kernel_instructions"] = {arm.name: k for arm, k in zip(arms, per_kernel)}
     judge(gate)
     doc["gate"] = gate
     return doc
@@ -367,6 +384,15 @@ def judge(gate: dict[str, Any]) -> dict[str, Any]:
         if su > 1 + limits["max_startup_ir_increase"]:
             failures.append(f"instructions: start-up {su:.4f} x the baseline's "
                             f"(limit {1 + limits['max_startup_ir_increase']:.3f})")
+    kir = gate.get("kernel_instructions")
+    if kir:
+        ratios = {k: kir["candidate"][k] / kir["baseline"][k] for k in sorted(kir["candidate"])
+                  if kir["baseline"].get(k)}
+        kir["ratios"] = ratios
+        for k, r in ratios.items():
+            if r > 1 + limits.get("max_kernel_ir_increase", DEFAULTS["max_kernel_ir_increase"]):
+                failures.append(f"instructions: kernel {k} {r:.4f} x the baseline's per pass over its cases "
+                                f"(limit {1 + limits.get('max_kernel_ir_increase', DEFAULTS['max_kernel_ir_increase']):.3f})")
     for c in (gate.get("parity") or {}).get("candidate", {}).get("checks", []):
         if not c["passed"]:
             failures.append(f"parity: {c['name']} = {c['value']:.4g} misses {c['op']} {c['threshold']:.4g}"
@@ -402,6 +428,12 @@ def format_gate(doc: dict[str, Any]) -> str:
                      f"(x{ir['per_frame_ratio']:.4f}, limit x{1 + g['limits']['max_ir_increase']:.3f}); start-up "
                      f"{ir['baseline']['startup'] / 1e9:.3f} G -> {ir['candidate']['startup'] / 1e9:.3f} G "
                      f"(x{ir['startup_ratio']:.4f}, limit x{1 + g['limits']['max_startup_ir_increase']:.3f})")
+    kir = g.get("kernel_instructions")
+    if kir and kir.get("ratios"):
+        worst = max(kir["ratios"].items(), key=lambda kv: kv[1])
+        lines.append(f"  instructions per kernel (callgrind, {len(kir['ratios'])} kernels): candidate/baseline "
+                     f"{min(kir['ratios'].values()):.4f}-{worst[1]:.4f} (highest {worst[0]}; limit "
+                     f"x{1 + g['limits']['max_kernel_ir_increase']:.3f})")
     p = g.get("parity")
     if p:
         cs = p["candidate"]["checks"]

@@ -127,3 +127,32 @@ def test_injected_work_computes_twice_with_the_same_result(monkeypatch):
     monkeypatch.setenv(registry.INJECT_WORK_ENV, "fhog:x")
     with pytest.raises(ConfigError, match="AUBENCH_INJECT_WORK='fhog:x': expected KERNEL:N"):
         registry.resolve({})
+
+
+def test_a_kernel_that_costs_more_fails_on_its_own():
+    g = {"limits": dict(LIMITS, max_kernel_ir_increase=0.03),
+         "kernel_instructions": {"baseline": {"fhog": 25_467_019, "mean_shift": 364_792},
+                                 "candidate": {"fhog": 25_467_019, "mean_shift": 400_000}}}
+    gate.judge(g)
+    assert g["kernel_instructions"]["ratios"]["fhog"] == 1.0
+    assert g["failures"] == ["instructions: kernel mean_shift 1.0965 x the baseline's per pass over its cases "
+                             "(limit 1.030)"]
+
+
+def test_kernel_instructions_are_counted_under_callgrind_and_repeat_exactly(tmp_path, models_dir):
+    """Two kernels of the fast preset, twice: callgrind counts the measured loop only, and repeats itself.
+
+    Measured: au_predict 968,982 vs 968,991 instructions in two runs (allocator placement), 1e-5; the
+    gate's per-kernel limit is 3 %."""
+    import os
+
+    from experiments.harness import kernel_instructions as ki
+    from experiments.harness.results import REPO
+
+    env = dict(os.environ, NUMBA_CPU_NAME="generic", PYTHONHASHSEED="0", NUMBA_CACHE_DIR=str(tmp_path / "numba"),
+               PYTHONPATH=str(REPO))
+    first = ki.measure(REPO, env, "fast", models_dir, tmp_path / "a", kernels=["mtcnn_prelu", "au_predict"])
+    second = ki.measure(REPO, env, "fast", models_dir, tmp_path / "b", kernels=["mtcnn_prelu", "au_predict"])
+    assert set(first) == {"mtcnn_prelu", "au_predict"} and all(v > 10_000 for v in first.values())
+    assert first.keys() == second.keys()
+    assert all(second[k] == pytest.approx(first[k], rel=1e-3) for k in first)
