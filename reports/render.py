@@ -398,6 +398,15 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
                                  f"{_fmt(f['au'].get('intensity_mae_max'), '.4f')}", ""])
             summary_rows.append(["AU occurrence agreement min", _fmt(f["au"].get("occurrence_agreement_min"), ".4f"), ""])
         d.table(["figure", "value", "unit"], summary_rows)
+        if p.get("spread"):
+            rule = p["spread"]["rule"]
+            d.para(f"Judged against C++ OpenFace on another CPU ({Path(p['spread']['csv']).name}): a figure passes when "
+                   f"ours is no farther from the reference than {rule['factor']:g} x C++'s distance plus the figure's "
+                   "slack; both distances side by side.")
+            d.table(["figure", "ours", "C++ on another CPU", "bound", "result"],
+                    [[c["name"], _fmt(c["value"], ".4g"), _fmt(c.get("spread"), ".4g"),
+                      f"{c['op']} {_fmt(c['threshold'], '.4g')}", "PASS" if c["passed"] else "FAIL"]
+                     for c in p["checks"]])
         d.para("All checks pass." if not failed else
                f"{len(failed)} of {len(p['checks'])} checks fail: " + "; ".join(
                    f"{c['name']} = {_fmt(c['value'], '.4g')} (needs {c['op']} {c['threshold']})" for c in failed[:20]))
