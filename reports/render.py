@@ -431,7 +431,9 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
             gg = g["gate"]
             cmp = gg["time"].get("comparison", {})
             ir = gg.get("instructions") or {}
-            rows.append([gg["config"], f"{gg['candidate']['label']} vs {gg['baseline']['commit'][:12]}",
+            inject = gg["candidate"].get("inject_work")
+            rows.append([gg["config"], f"{gg['candidate']['label']}" + (f" + injected {inject}" if inject else "")
+                         + f" vs {gg['baseline']['commit'][:12]}",
                          f"{_fmt(cmp.get('ratio'), '.3f')} [{_fmt(cmp.get('ci_low'), '.3f')}, {_fmt(cmp.get('ci_high'), '.3f')}]",
                          _fmt(ir.get("per_frame_ratio"), ".4f"), _fmt(ir.get("startup_ratio"), ".4f"),
                          gg.get("parity_rule", "-"),
