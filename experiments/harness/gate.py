@@ -124,7 +124,15 @@ def resolve_baseline_rev(explicit: str | None, settings: dict[str, Any]) -> tupl
     pinned = settings.get("baseline_rev")
     if not pinned:
         raise InputError(f"{GATE_FILE}: no baseline_rev, and HEAD is main itself; pin one there or give --baseline-rev")
-    return _git("rev-parse", "--verify", f"{pinned}^{{commit}}"), f"baseline_rev of {GATE_FILE.name}"
+    commit = _git("rev-parse", "--verify", "--quiet", f"{pinned}^{{commit}}", check=False)
+    if not commit and _git("rev-parse", "--is-shallow-repository", check=False) == "true":
+        # a shallow clone lacks the history: compare HEAD with itself (time and instructions then only
+        # check the gate's own noise) and still judge parity, rather than fail for want of history
+        return head, f"HEAD itself: baseline_rev {pinned} is not in this shallow clone (clone with history to compare)"
+    if not commit:
+        raise InputError(f"{GATE_FILE}: baseline_rev {pinned} is not a commit of this repository; "
+                         "pin an existing one or give --baseline-rev")
+    return commit, f"baseline_rev of {GATE_FILE.name}"
 
 
 @dataclass
