@@ -13,7 +13,7 @@ Top-level layout (``schema`` = :data:`SCHEMA`)::
 
     {"schema", "kind", "created", "label", "machine", "code", "config",
      "variants", "workload", "key", <kind-specific sections: "timing",
-     "parity", "ab", "gate", "calibration">}
+     "parity", "ab", "gate">}
 """
 
 from __future__ import annotations
