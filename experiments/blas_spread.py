@@ -37,7 +37,7 @@ def _run_family(family: str) -> dict:
     env.pop("OPENBLAS_CORETYPE", None)
     if family != "auto":
         env["OPENBLAS_CORETYPE"] = family
-    kernel = subprocess.run([sys.executable, "-c", "from experiments.harness.results import blas_kernel; "
+    kernel = subprocess.run([sys.executable, "-c", "from aubench.harness.results import blas_kernel; "
                              "print(blas_kernel())"], env=env, capture_output=True, text=True, cwd=REPO)
     with tempfile.NamedTemporaryFile(prefix="aubench-dev-", suffix=".jsonl", delete=False) as fh:
         record = fh.name

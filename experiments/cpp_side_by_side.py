@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from experiments.harness import parity, results, stats
+from aubench.harness import parity, results, stats
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ def _timed(argv: list[str], env: dict[str, str], core: int) -> dict[str, float]:
 def side_by_side(clip: Path, cpp_dir: Path, pairs: int, core: int, cpp_blas: str, work: Path) -> dict:
     env = _env()
     cpp_env = dict(env, FE_BLAS_CORE=cpp_blas)
-    aub = [sys.executable, "-m", "pipeline.cli", "run", str(clip), "--config", "fast", "--hogalign", "--simalign",
+    aub = [sys.executable, "-m", "aubench.cli", "run", str(clip), "--config", "fast", "--hogalign", "--simalign",
            "--quiet"]
     t0 = time.perf_counter()
     _timed(aub + ["-o", str(work / "warm"), "--frames", "3"], env, core)

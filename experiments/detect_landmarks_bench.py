@@ -31,11 +31,11 @@ def measure(config_spec: str, video: Path, frame: int, reps: int, models: str | 
     """``{"total_ms": [...], "kernels_ms": {name: [...]}, "landmarks": (68, 2)}`` of ``reps`` calls."""
     import cv2
 
-    from pipeline import registry
-    from pipeline.config import load_any
-    from pipeline.errors import InputError
-    from pipeline.extract import load_tracker
-    from pipeline.models import locate
+    from aubench.pipeline import registry
+    from aubench.pipeline.config import load_any
+    from aubench.pipeline.errors import InputError
+    from aubench.pipeline.extract import load_tracker
+    from aubench.pipeline.models import locate
 
     config = load_any(config_spec)
     kernels = registry.resolve(config.variant_selection, where="config [variants]")
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", action="store_true", help="cProfile 200 more calls")
     p.add_argument("--models", help="OpenFace model folder (default: AUBENCH_MODELS)")
     args = p.parse_args(argv)
-    from pipeline.errors import AubenchError
+    from aubench.pipeline.errors import AubenchError
 
     if args.frame < 1 or args.reps < 1:
         print("detect_landmarks_bench: --frame and --reps must be positive", file=sys.stderr)

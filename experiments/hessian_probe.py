@@ -9,8 +9,8 @@ OpenCV's CholImpl<float>; the double Hessian rounded to float then CholImpl. Fin
 """
 import numpy as np
 from pathlib import Path
-from pipeline.models.pdm import read_pdm
-from pipeline.landmarks import pdm as P
+from aubench.pipeline.models.pdm import read_pdm
+from aubench.pipeline.landmarks import pdm as P
 F32 = np.float32
 TRACE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "trace" / "clnf"
 
@@ -47,7 +47,7 @@ def gemm_double_acc(a, b):  # OpenCV's small gemm: float inputs, double accumula
     return (a.astype(np.float64) @ b.astype(np.float64)).astype(F32)
 
 def main() -> None:
-    from pipeline.models import locate
+    from aubench.pipeline.models import locate
 
     d = TRACE
     pdm = read_pdm(locate() / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt")

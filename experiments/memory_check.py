@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipeline.batch import _Worker, peak_rss_mb
+from aubench.pipeline.batch import _Worker, peak_rss_mb
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "media" / "2015-10-15-15-14.avi"
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="passes over the clip (default 2; 3 shows whether a growth from pass 1 to 2 goes on)")
     args = p.parse_args(argv)
 
-    from pipeline.config import load_any
+    from aubench.pipeline.config import load_any
 
     config = load_any(args.config)
     rows = [("start (imports)", peak_rss_mb(), current_rss_mb())]

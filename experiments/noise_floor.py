@@ -1,6 +1,6 @@
 """How far apart can two faithful implementations be? AU parity under float-level noise.
 
-    python -m experiments.noise_floor CLIP [--config faithful] [--seeds 8] [--rel 1.6e-6]
+    python -m experiments.noise_floor CLIP [--config fast] [--seeds 8] [--rel 1.6e-6]
                                            [--frames N] [-o OUT_DIR]
 
 The C++ tracker and ours differ in the last float bits of every NU-RLMS update (1.6e-6
@@ -52,7 +52,7 @@ def perturbed(kernel: Callable, rel: float, seed: int) -> Callable:
 def run_once(clip: Path, out_dir: Path, config, models_dir: Path, rel: float, seed: int | None,
              frames: int | None) -> Path:
     """One extraction of ``clip`` into ``out_dir``; ``seed`` None = unperturbed. Returns the CSV."""
-    from pipeline import extract, registry
+    from aubench.pipeline import extract, registry
 
     kernels = registry.resolve(config.variant_selection, where="config [variants]")
     if seed is not None:
@@ -69,7 +69,7 @@ def run_once(clip: Path, out_dir: Path, config, models_dir: Path, rel: float, se
 def figures(ours_csv: Path, ref_csv: Path) -> dict[str, Any]:
     """``{"au_r": {AU: intensity r}, "landmark_px": median unrounded landmark distance}`` of
     ``ours_csv`` against ``ref_csv`` (frames successful in both)."""
-    from experiments.harness.parity import compare
+    from aubench.harness.parity import compare
 
     doc = compare(ours_csv, ref_csv, series=False)
     return {"au_r": {a: v["r"] for a, v in doc["au"]["intensity"].items()},
@@ -125,7 +125,7 @@ def plot(doc: dict[str, Any], path: Path, threshold: float | None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.noise_floor", description=__doc__.split("\n\n")[0])
     p.add_argument("clip", help="video with a C++ reference CSV in ../shared/reference")
-    p.add_argument("--config", default="faithful", help="TOML config or preset name (default: faithful)")
+    p.add_argument("--config", default="fast", help="TOML config or preset name (default: fast)")
     p.add_argument("--seeds", type=int, default=8, help="perturbed runs (default 8)")
     p.add_argument("--rel", type=float, default=1.6e-6,
                    help="relative noise on NU-RLMS results (default 1.6e-6, ours vs C++ per update)")
@@ -135,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--out-dir", default="out/noise_floor", help="output folder (default out/noise_floor)")
     args = p.parse_args(argv)
 
-    from experiments.harness.parity import find_reference
-    from pipeline.config import load_any
-    from pipeline.errors import AubenchError
-    from pipeline.models import locate
+    from aubench.harness.parity import find_reference
+    from aubench.pipeline.config import load_any
+    from aubench.pipeline.errors import AubenchError
+    from aubench.pipeline.models import locate
 
     clip = Path(args.clip)
     try:

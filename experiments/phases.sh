@@ -11,8 +11,7 @@ pin=(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 OPENCV_FOR
 mkdir -p "$out/results" "$out/runs"
 stem=$(basename "${clip%.*}")
 phase=0
-for config in "$here/reference.toml" "$here/phases/p1_landmarks.toml" "$here/phases/p2_detect.toml" \
-              "$here/faithful.toml" "$here/fast.toml"; do
+for config in reference "$here/phases/p1_landmarks.toml" "$here/phases/p2_detect.toml" fast; do
     name=$phase-$(basename "${config%.toml}")  # the phase number first: the report keeps this order
     phase=$((phase + 1))
     limit=()

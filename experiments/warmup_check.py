@@ -26,8 +26,8 @@ DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "media" / "defa
 
 def _child(video: str, config_spec: str, models: str | None) -> dict:
     t0 = time.perf_counter()
-    from pipeline.batch import _Worker
-    from pipeline.config import load_any
+    from aubench.pipeline.batch import _Worker
+    from aubench.pipeline.config import load_any
 
     config = load_any(config_spec)
     import_s = time.perf_counter() - t0

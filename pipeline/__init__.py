@@ -2,14 +2,14 @@
 
 The package is split like OpenFace's own libraries:
 
-- ``pipeline.detect``     -- MTCNN face detection (``LandmarkDetector::FaceDetectorMTCNN``)
-- ``pipeline.landmarks``  -- CLNF landmark fitting, tracking, pose and gaze
+- ``aubench.pipeline.detect``     -- MTCNN face detection (``LandmarkDetector::FaceDetectorMTCNN``)
+- ``aubench.pipeline.landmarks``  -- CLNF landmark fitting, tracking, pose and gaze
   (``LandmarkDetector``, ``GazeAnalyser``)
-- ``pipeline.au``         -- alignment, FHOG, geometry, AU predictors (``FaceAnalyser``)
-- ``pipeline.models``     -- readers for OpenFace's model files and the model store
-- ``pipeline.io``         -- inputs (video, images) and OpenFace-format outputs
-- ``pipeline.registry``   -- hot kernels and their swappable variants
-- ``pipeline.config``     -- TOML configuration as frozen dataclasses
+- ``aubench.pipeline.au``         -- alignment, FHOG, geometry, AU predictors (``FaceAnalyser``)
+- ``aubench.pipeline.models``     -- readers for OpenFace's model files and the model store
+- ``aubench.pipeline.io``         -- inputs (video, images) and OpenFace-format outputs
+- ``aubench.pipeline.registry``   -- hot kernels and their swappable variants
+- ``aubench.pipeline.config``     -- TOML configuration as frozen dataclasses
 """
 
-__version__ = "0.1.0"
+from aubench import __version__  # noqa: F401 (one version, aubench/__init__.py)

@@ -1,6 +1,6 @@
 """Many videos in one ``aubench run``: a process pool where each worker loads the models once.
 
-``aubench run FOLDER|LIST.txt -o OUTDIR --workers N`` runs :func:`pipeline.extract.run` on every
+``aubench run FOLDER|LIST.txt -o OUTDIR --workers N`` runs :func:`aubench.pipeline.extract.run` on every
 video, one whole video per task, each writing ``OUTDIR/<stem>.csv``. Workers are spawned (not
 forked: no BLAS/Numba thread state is inherited) and each builds its tracker and AU analyser
 once, resetting them between videos. A video that fails gives one line and the others go on.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from pipeline.errors import AubenchError, InputError
+from aubench.pipeline.errors import AubenchError, InputError
 
 # Files a folder is searched for when it is given as a batch of videos.
 VIDEO_EXTENSIONS = (".avi", ".wmv", ".mp4", ".mov", ".mkv", ".mpg", ".mpeg", ".m4v", ".webm", ".flv")
@@ -131,8 +131,8 @@ class _Worker:
     """Models loaded once per process; :meth:`run` processes one whole video."""
 
     def __init__(self, config: Any, models_dir: str | Path | None):
-        from pipeline import extract, registry
-        from pipeline.models import locate
+        from aubench.pipeline import extract, registry
+        from aubench.pipeline.models import locate
 
         self.config = config
         self.models_dir = models_dir
@@ -153,7 +153,7 @@ class _Worker:
 
     def run(self, video: Path, out_dir: Path, frames: int | None, progress_stream: TextIO | None,
             worker_id: int) -> VideoOutcome:
-        from pipeline import extract
+        from aubench.pipeline import extract
 
         if self.error is not None:
             return VideoOutcome(video, worker=worker_id, peak_rss_mb=peak_rss_mb(), error=self.error)
@@ -196,7 +196,7 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
              on_done: Callable[[VideoOutcome], None] | None = None) -> BatchResult:
     """Run every video of ``videos`` into ``out_dir`` with ``workers`` processes (1: in this process).
 
-    Each video writes ``out_dir/<stem>.csv`` as :func:`pipeline.extract.run` does; a per-video line
+    Each video writes ``out_dir/<stem>.csv`` as :func:`aubench.pipeline.extract.run` does; a per-video line
     (done or FAILED) goes to ``stream`` (default stderr) as each finishes when ``progress``.
     """
     videos = [Path(v) for v in videos]

@@ -31,7 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from pipeline.errors import ConfigError, unknown_name
+from aubench.pipeline.errors import ConfigError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:
         elif key == "variants":
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 raise ConfigError(f"{where}: expected a table of kernel = \"variant\" strings, got {value!r}")
-            from pipeline.registry import validate_selection
+            from aubench.pipeline.registry import validate_selection
 
             validate_selection(value, where=f"{source}: [variants]")
             kwargs["variants"] = tuple(sorted(value.items()))
@@ -238,7 +238,7 @@ def load(path: str | Path | None) -> Config:
     path = Path(path)
     if not path.is_file():
         presets = ", ".join(sorted(p.name for p in preset_dir().glob("*.toml")))
-        raise ConfigError(f"{path}: config file not found; give a TOML file (presets in experiments/: {presets})")
+        raise ConfigError(f"{path}: config file not found; give a TOML file (presets in aubench/presets/: {presets})")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -249,10 +249,10 @@ def load(path: str | Path | None) -> Config:
 
 
 def preset_dir() -> Path:
-    """Folder of the shipped presets (``experiments/*.toml``)."""
-    import experiments
+    """Folder of the shipped presets (``aubench/presets/*.toml``)."""
+    import aubench.presets as presets
 
-    return Path(experiments.__file__).parent
+    return Path(presets.__file__).parent
 
 
 def preset(name: str) -> Config:
@@ -285,7 +285,7 @@ def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
         if not values:
             continue
         if name == "variants":
-            from pipeline.registry import validate_selection
+            from aubench.pipeline.registry import validate_selection
 
             validate_selection(values, where="command line")
             merged = dict(config.variants)

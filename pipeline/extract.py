@@ -1,7 +1,7 @@
 """The run loop: OpenFace 2.2 FeatureExtraction on one input (what ``aubench run`` calls).
 
 Mirrors ``FeatureExtraction.cpp``'s main loop. For every frame of the input
-(:mod:`pipeline.io.frames`):
+(:mod:`aubench.pipeline.io.frames`):
 
 1. landmarks: the tracker (``DetectLandmarksInVideo``: MTCNN (re)detection and CLNF
    tracking), which also gives the head pose (``GetPose``), the 3D landmarks
@@ -22,7 +22,7 @@ zeros in its columns, and :class:`RunResult` lists what ran and what was not ava
 ``landmarks_from`` replays an existing OpenFace CSV (:class:`ReplayTracker`) in place of
 the tracker, so the AU stage can be run and measured on its own.
 
-Per-frame timing goes to the ``timer`` (:class:`pipeline.timing.StageTimer`): the loop
+Per-frame timing goes to the ``timer`` (:class:`aubench.pipeline.timing.StageTimer`): the loop
 times ``decode``, ``au`` and ``write``; the tracker times ``detect``, ``landmarks``,
 ``pose`` and ``gaze`` itself (the replay tracker times ``landmarks``).
 """
@@ -42,23 +42,23 @@ from typing import Any, Protocol, TextIO, runtime_checkable
 
 import numpy as np
 
-from pipeline.config import Config
-from pipeline.errors import InputError
-from pipeline.io.aligned import AlignedWriter
-from pipeline.io.csv_out import CsvSchema, CsvWriter, rewrite_au_columns
-from pipeline.io.frames import open_input
-from pipeline.io.hog_file import HogWriter
-from pipeline.io.openface_csv import OpenFaceTable, read_openface_csv
-from pipeline.io.records import FaceRecord
-from pipeline.landmarks import recorded
-from pipeline.timing import NULL_TIMER, JitMeter, StageTimer
+from aubench.pipeline.config import Config
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.aligned import AlignedWriter
+from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, rewrite_au_columns
+from aubench.pipeline.io.frames import open_input
+from aubench.pipeline.io.hog_file import HogWriter
+from aubench.pipeline.io.openface_csv import OpenFaceTable, read_openface_csv
+from aubench.pipeline.io.records import FaceRecord
+from aubench.pipeline.landmarks import recorded
+from aubench.pipeline.timing import NULL_TIMER, JitMeter, StageTimer
 
 
 # --------------------------------------------------------------------------- stage protocols
 
 @runtime_checkable
 class TrackOutput(Protocol):
-    """One frame's landmark-stage output (e.g. :class:`pipeline.landmarks.tracker.TrackResult`).
+    """One frame's landmark-stage output (e.g. :class:`aubench.pipeline.landmarks.tracker.TrackResult`).
 
     Required: ``landmarks`` (68, 2) px, ``params_global`` (6,), ``params_local`` (34,),
     ``success`` (the CSV ``success``), ``confidence`` (the CSV ``confidence``).
@@ -76,7 +76,7 @@ class TrackOutput(Protocol):
 
 
 class Tracker(Protocol):
-    """The landmark stage: ``pipeline.landmarks.tracker.LandmarkTracker(models_dir, config, kernels)``."""
+    """The landmark stage: ``aubench.pipeline.landmarks.tracker.LandmarkTracker(models_dir, config, kernels)``."""
 
     def track(self, bgr: np.ndarray, gray: np.ndarray, timer: StageTimer = NULL_TIMER) -> TrackOutput:
         """One frame: ``bgr`` (h, w, 3) uint8, ``gray`` (h, w) uint8 (``BGR2GRAY``)."""
@@ -84,7 +84,7 @@ class Tracker(Protocol):
 
 
 class AnalysisOutput(Protocol):
-    """One frame's AU-stage output (:class:`pipeline.au.analyser.AnalysisResult`)."""
+    """One frame's AU-stage output (:class:`aubench.pipeline.au.analyser.AnalysisResult`)."""
 
     aligned_bgr: np.ndarray  # (112, 112, 3) uint8
     hog: np.ndarray  # (12, 12, 31) float
@@ -100,7 +100,7 @@ class PostprocessOutput(Protocol):
 
 
 class Analyser(Protocol):
-    """The AU stage: ``pipeline.au.analyser.FaceAnalyser(models_dir, config.analyser, kernels, dynamic=...)``."""
+    """The AU stage: ``aubench.pipeline.au.analyser.FaceAnalyser(models_dir, config.analyser, kernels, dynamic=...)``."""
 
     intensity_names: tuple[str, ...]
     occurrence_names: tuple[str, ...]
@@ -144,7 +144,7 @@ class ReplayTracker:
 
     ``unround`` (default): the AU stage gets, for each row, the PDM shape that explains the
     CSV's 0.1-px landmarks, its 0.001 parameters and its 0.1-mm 3D landmarks
-    (:mod:`pipeline.landmarks.recorded`), 6-40x closer to the landmarks C++ OpenFace used
+    (:mod:`aubench.pipeline.landmarks.recorded`), 6-40x closer to the landmarks C++ OpenFace used
     than the rounded ones; the written CSV keeps the recorded landmarks. A row that is not
     one PDM shape is used as recorded (``rows_kept_as_recorded`` counts them).
     ``models_dir`` locates the PDM.
@@ -223,8 +223,8 @@ class ReplayTracker:
 # --------------------------------------------------------------------------- loading stages
 
 # Modules (and kernels) each stage needs; a stage whose modules do not exist yet is skipped.
-TRACKER_MODULES = ("pipeline.landmarks.tracker", "pipeline.landmarks.clnf", "pipeline.detect.mtcnn")
-ANALYSER_MODULES = ("pipeline.au.analyser", "pipeline.au.align")
+TRACKER_MODULES = ("aubench.pipeline.landmarks.tracker", "aubench.pipeline.landmarks.clnf", "aubench.pipeline.detect.mtcnn")
+ANALYSER_MODULES = ("aubench.pipeline.au.analyser", "aubench.pipeline.au.align")
 ANALYSER_KERNELS = ("fhog", "au_predict", "running_median")
 
 
@@ -240,7 +240,7 @@ def _missing_modules(names: tuple[str, ...]) -> list[str]:
 
 
 def _missing_kernels(names: tuple[str, ...]) -> list[str]:
-    from pipeline import registry
+    from aubench.pipeline import registry
 
     known = registry.kernels()
     return [n for n in names if n not in known]
@@ -263,14 +263,14 @@ def analyser_unavailable() -> str | None:
 
 
 def load_tracker(models_dir: Path, config: Config, kernels: Any) -> Tracker:
-    """``pipeline.landmarks.tracker.LandmarkTracker(models_dir, config, kernels)``."""
-    module = importlib.import_module("pipeline.landmarks.tracker")
+    """``aubench.pipeline.landmarks.tracker.LandmarkTracker(models_dir, config, kernels)``."""
+    module = importlib.import_module("aubench.pipeline.landmarks.tracker")
     return module.LandmarkTracker(models_dir, config, kernels)
 
 
 def load_analyser(models_dir: Path, config: Config, kernels: Any) -> Analyser:
-    """``pipeline.au.analyser.FaceAnalyser(models_dir, config.analyser, kernels, dynamic=...)``."""
-    module = importlib.import_module("pipeline.au.analyser")
+    """``aubench.pipeline.au.analyser.FaceAnalyser(models_dir, config.analyser, kernels, dynamic=...)``."""
+    module = importlib.import_module("aubench.pipeline.au.analyser")
     return module.FaceAnalyser(models_dir, config.analyser, kernels, dynamic=config.analyser.dynamic)
 
 
@@ -343,7 +343,7 @@ class RunResult:
     postprocess_ms: float = 0.0
     peak_rss_mb: float = 0.0
     notes: list[str] = field(default_factory=list)
-    jit_s: float = 0.0  # Numba compiling / loading cached code during the run (pipeline.timing.JitMeter)
+    jit_s: float = 0.0  # Numba compiling / loading cached code during the run (aubench.pipeline.timing.JitMeter)
 
     def summary(self) -> str:
         """Lines for the user: what was written, stages run and those not yet available."""
@@ -431,7 +431,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     unround_landmarks : with ``landmarks_from``, give the AU stage the PDM shape that explains
         the CSV's rounded landmarks and parameters (:class:`ReplayTracker`); False: the rounded ones.
     progress : report frames done, fps and ETA on ``progress_stream`` (default stderr).
-    models_dir : the OpenFace model folder (default: :func:`pipeline.models.locate`).
+    models_dir : the OpenFace model folder (default: :func:`aubench.pipeline.models.locate`).
     tracker, analyser : ready-made stages (tests, the harness); by default loaded lazily.
 
     Returns
@@ -453,14 +453,14 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     def resolved_kernels():
         nonlocal kernels
         if kernels is None:
-            from pipeline import registry
+            from aubench.pipeline import registry
 
             kernels = registry.resolve(config.variant_selection, where="config [variants]")
             jit.start()  # Numba is loaded now if a compiled variant was chosen
         return kernels
 
     def models():
-        from pipeline.models import locate
+        from aubench.pipeline.models import locate
 
         return locate(models_dir)
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigError, VariantUnavailable, unknown_name
+from aubench.pipeline.errors import ConfigError, VariantUnavailable, unknown_name
 
 REFERENCE = "reference"
 # ``KERNEL:N``: every N-th call of KERNEL is computed twice. Added work with unchanged results,
@@ -144,11 +144,11 @@ def _discover() -> None:
     global _DISCOVERED
     if _DISCOVERED:
         return
-    import variants
+    import aubench.variants
 
-    for info in pkgutil.iter_modules(variants.__path__):
+    for info in pkgutil.iter_modules(aubench.variants.__path__):
         if info.ispkg and not info.name.startswith("_"):
-            importlib.import_module(f"variants.{info.name}")
+            importlib.import_module(f"aubench.variants.{info.name}")
     _DISCOVERED = True
 
 

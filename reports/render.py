@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments.harness import results  # noqa: E402
+from aubench.harness import results  # noqa: E402
 
 
 def _fmt(value: Any, spec: str = ".2f", none: str = "-") -> str:
@@ -79,7 +79,7 @@ def cpp_fps(clip: str, timing_md: Path | None = None) -> dict[str, float]:
     (about 0.5-1 s), so the ratio slightly favours us on short clips.
     """
     if timing_md is None:
-        from experiments.harness.parity import shared_dir
+        from aubench.harness.parity import shared_dir
 
         timing_md = shared_dir() / "reference" / "TIMING.md"
     if not timing_md.is_file():
@@ -358,7 +358,7 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
         for i, doc in enumerate(docs):
             t = doc.get("timing")
             if t and t.get("stages"):
-                from experiments.harness.workload import format_counters, format_stage_table
+                from aubench.harness.workload import format_counters, format_stage_table
 
                 arm = " (arm B)" if doc["kind"] == "ab" else ""
                 d.para(f"{i + 1}. {doc['label']} ({doc['kind']}){arm}:")

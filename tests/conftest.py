@@ -26,7 +26,7 @@ def _shared_dir() -> Path:
 
 
 SHARED = _shared_dir()
-# derived-array cache (pipeline.cache): one fresh folder per test process, never the user's
+# derived-array cache (aubench.pipeline.cache): one fresh folder per test process, never the user's
 os.environ["AUBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="aubench-test-cache-")
 MODELS = SHARED / "openface"
 MEDIA = SHARED / "media"

@@ -2,7 +2,7 @@
 
 ``variants/<kernel>/__init__.py`` declares the kernel (contract, generated test
 cases, tolerance check) and registers its variants with
-:func:`pipeline.registry.variant`; ``reference.py`` is the plain NumPy
+:func:`aubench.pipeline.registry.variant`; ``reference.py`` is the plain NumPy
 implementation, other modules hold the fast ones. Subpackages are discovered
-automatically by :mod:`pipeline.registry`.
+automatically by :mod:`aubench.pipeline.registry`.
 """

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))

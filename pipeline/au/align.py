@@ -18,12 +18,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.landmarks.patch_experts import align_shapes_with_scale
-from pipeline.models.pdm import PDMModel
-from pipeline.registry import Kernels
-from pipeline.timing import NULL_TIMER, StageTimer
-from variants.face_mask.reference import face_mask as reference_face_mask
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.landmarks.patch_experts import align_shapes_with_scale
+from aubench.pipeline.models.pdm import PDMModel
+from aubench.pipeline.registry import Kernels
+from aubench.pipeline.timing import NULL_TIMER, StageTimer
+from aubench.variants.face_mask.reference import face_mask as reference_face_mask
 
 F32 = np.float32
 
@@ -132,7 +132,7 @@ def align_face_mask(frame, landmarks, params_global, pdm: PDMModel, triangulatio
     """``Face_utils.cpp::AlignFaceMask``: :func:`align_face`, then black outside the face mesh.
 
     ``triangulation`` is the (t, 3) int mesh of ``tris_68_full.txt``
-    (:func:`pipeline.models.triangulation.read_triangulation`). The mask is built on the
+    (:func:`aubench.pipeline.models.triangulation.read_triangulation`). The mask is built on the
     landmarks mapped into the aligned image with the jaw ends and eyebrows raised by
     ``30 mm * sim_scale / 0.7`` (the ``face_mask`` kernel: ``kernels.face_mask``, the plain
     NumPy reference when ``kernels`` is None); every channel is multiplied by it. The

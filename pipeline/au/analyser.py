@@ -3,17 +3,17 @@
 Per frame (:meth:`FaceAnalyser.add_next_frame`, ``FaceAnalyser::AddNextFrame``):
 
 1. fit the analyser's own PDM to the landmarks (``PDM::CalcParams``) -> pose and
-   non-rigid parameters (:mod:`pipeline.au.geometry`);
+   non-rigid parameters (:mod:`aubench.pipeline.au.geometry`);
 2. similarity-align the face into 112x112 with the triangulation mask
-   (:func:`pipeline.au.align.align_face_mask`); a black image when tracking failed;
+   (:func:`aubench.pipeline.au.align.align_face_mask`); a black image when tracking failed;
 3. FHOG of the aligned face (the ``fhog`` kernel): 12x12x31 = 4464 values;
-4. on odd frame counts, the person-calibration running medians (:mod:`pipeline.au.calibration`);
-5. the geometry descriptor (238) and the AU models (:mod:`pipeline.au.predictors`): raw
+4. on odd frame counts, the person-calibration running medians (:mod:`aubench.pipeline.au.calibration`);
+5. the geometry descriptor (238) and the AU models (:mod:`aubench.pipeline.au.predictors`): raw
    online values, zeros for failed frames.
 
 Video mode keeps every frame's predictions and the descriptors of the first 3000
 successful frames; :meth:`FaceAnalyser.postprocess` then re-predicts them with the final
-medians and applies OpenFace's offline correction (:mod:`pipeline.au.postprocess`), giving
+medians and applies OpenFace's offline correction (:mod:`aubench.pipeline.au.postprocess`), giving
 the values FeatureExtraction's ``PostprocessOutputFile`` writes. Image mode
 (:meth:`FaceAnalyser.predict_static`, ``PredictStaticAUsAndComputeFeatures``) uses the static
 models with no calibration and clips intensities to [0, 5].
@@ -26,21 +26,21 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.au import align
-from pipeline.au import postprocess as offline
-from pipeline.au.calibration import FRONTAL, RunningMedians, updates_median, view_id
-from pipeline.au.geometry import empty_geometry_descriptor, fit_geometry
-from pipeline.au.hog import hog_descriptor
-from pipeline.au.predictors import AUPredictor, AUValues
-from pipeline.config import AnalyserParameters
-from pipeline.landmarks.pdm import calc_params
-from pipeline.errors import InputError, unknown_name
-from pipeline.models import locate
-from pipeline.models.au_models import read_au_models
-from pipeline.models.triangulation import read_triangulation
-from pipeline.models.pdm import read_pdm
-from pipeline.registry import Kernels
-from pipeline.timing import NULL_TIMER, StageTimer
+from aubench.pipeline.au import align
+from aubench.pipeline.au import postprocess as offline
+from aubench.pipeline.au.calibration import FRONTAL, RunningMedians, updates_median, view_id
+from aubench.pipeline.au.geometry import empty_geometry_descriptor, fit_geometry
+from aubench.pipeline.au.hog import hog_descriptor
+from aubench.pipeline.au.predictors import AUPredictor, AUValues
+from aubench.pipeline.config import AnalyserParameters
+from aubench.pipeline.landmarks.pdm import calc_params
+from aubench.pipeline.errors import InputError, unknown_name
+from aubench.pipeline.models import locate
+from aubench.pipeline.models.au_models import read_au_models
+from aubench.pipeline.models.triangulation import read_triangulation
+from aubench.pipeline.models.pdm import read_pdm
+from aubench.pipeline.registry import Kernels
+from aubench.pipeline.timing import NULL_TIMER, StageTimer
 
 # OpenFace's fixed alignment for the AU features (FaceAnalyserParameters::sim_scale_au, sim_size_au)
 SIM_SCALE_AU = 0.7
@@ -98,7 +98,7 @@ class FaceAnalyser:
     Parameters
     ----------
     models_dir : path or None
-        The OpenFace model folder (``AU_predictors/`` inside); None: :func:`pipeline.models.locate`.
+        The OpenFace model folder (``AU_predictors/`` inside); None: :func:`aubench.pipeline.models.locate`.
     params : AnalyserParameters
         ``model_location`` (dynamic models) / ``static_model_location``, aligned output size and scale.
     kernels : Kernels

@@ -13,7 +13,7 @@ person's neutral face. OpenFace's schedule, kept here:
 * the geometry has one histogram.
 
 The histogram arithmetic is the ``running_median`` kernel
-(:func:`variants.running_median.reference.running_median`).
+(:func:`aubench.variants.running_median.reference.running_median`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.registry import Kernels
-from variants.running_median.state import RunningMedianState, geom_median_state, hog_median_state
+from aubench.pipeline.registry import Kernels
+from aubench.variants.running_median.state import RunningMedianState, geom_median_state, hog_median_state
 
 FRONTAL = ((0.0, 0.0, 0.0),)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.landmarks.pdm import calc_params
-from pipeline.models.pdm import PDMModel
+from aubench.pipeline.landmarks.pdm import calc_params
+from aubench.pipeline.models.pdm import PDMModel
 
 
 def geometry_descriptor(pdm: PDMModel, params_local: np.ndarray) -> np.ndarray:
@@ -32,7 +32,7 @@ def fit_geometry(pdm: PDMModel, landmarks: np.ndarray, fit=calc_params) -> tuple
     """Fit the analyser's PDM to (68, 2) landmarks and build the descriptor.
 
     ``fit`` is the ``calc_params`` kernel in use (default: the reference
-    :func:`pipeline.landmarks.pdm.calc_params`). Returns ``(params_global (6,) float32,
+    :func:`aubench.pipeline.landmarks.pdm.calc_params`). Returns ``(params_global (6,) float32,
     params_local (m,) float32, descriptor (3n + m,) float64)``; ``params_global`` drives the
     face alignment and the view selection.
     """

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.registry import Kernels
-from pipeline.timing import NULL_TIMER, StageTimer
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.registry import Kernels
+from aubench.pipeline.timing import NULL_TIMER, StageTimer
 
 CELL_SIZE = 8
 N_FEATURES = 31

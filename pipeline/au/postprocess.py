@@ -3,7 +3,7 @@
 
 Input: every frame's AU predictions after ``PostprocessPredictions`` (the first
 ``max_init_frames`` successful frames re-predicted with the final running medians, see
-:meth:`pipeline.au.analyser.FaceAnalyser.postprocess`) and the success flags.
+:meth:`aubench.pipeline.au.analyser.FaceAnalyser.postprocess`) and the success flags.
 
 * Intensity (every ``_r`` AU): with dynamic models, the AU's value at the ``cutoff``
   share of its sorted successful-frame values is subtracted (dynamic SVR AUs with a

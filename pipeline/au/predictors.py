@@ -2,7 +2,7 @@
 ``FaceAnalyser::PredictCurrentAUsClass``).
 
 The linear models are evaluated by the ``au_predict`` kernel (see
-:func:`variants.au_predict.reference.au_predict`); this module builds the feature vector
+:func:`aubench.variants.au_predict.reference.au_predict`); this module builds the feature vector
 (HOG then geometry), the calibration vector (the running medians) and turns the SVM
 margins into OpenFace's class values.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.models.au_models import AUModels
-from pipeline.registry import Kernels
-from variants.au_predict.bank import AUPredictorBank, build_bank
+from aubench.pipeline.models.au_models import AUModels
+from aubench.pipeline.registry import Kernels
+from aubench.variants.au_predict.bank import AUPredictorBank, build_bank
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class AUPredictor:
     Parameters
     ----------
     models : AUModels
-        From :func:`pipeline.models.au_models.read_au_models`.
+        From :func:`aubench.pipeline.models.au_models.read_au_models`.
     """
 
     def __init__(self, models: AUModels):

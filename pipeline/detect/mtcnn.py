@@ -38,11 +38,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.config import DetectorParameters
-from pipeline.errors import InputError
-from pipeline.models.mtcnn_dat import MTCNNModel, Network, read_mtcnn
-from pipeline.timing import NULL_TIMER, StageTimer
-from variants.mtcnn_max_pool.reference import pooled_size
+from aubench.pipeline.config import DetectorParameters
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.models.mtcnn_dat import MTCNNModel, Network, read_mtcnn
+from aubench.pipeline.timing import NULL_TIMER, StageTimer
+from aubench.variants.mtcnn_max_pool.reference import pooled_size
 
 F32 = np.float32
 FACE_SUPPORT = 12  # PNet sees 12x12 px
@@ -259,8 +259,8 @@ class MTCNNDetector:
     ----------
     models_dir : OpenFace model folder (holding ``model/mtcnn_detector/``), or the
         ``MTCNN_detector.txt`` file itself.
-    params : :class:`pipeline.config.DetectorParameters` (min face size, thresholds, pyramid factor).
-    kernels : resolved :class:`pipeline.registry.Kernels` (``mtcnn_conv``, ``mtcnn_prelu``,
+    params : :class:`aubench.pipeline.config.DetectorParameters` (min face size, thresholds, pyramid factor).
+    kernels : resolved :class:`aubench.pipeline.registry.Kernels` (``mtcnn_conv``, ``mtcnn_prelu``,
         ``mtcnn_max_pool``, ``mtcnn_fc``, ``mtcnn_nms``).
     model : an already read :class:`MTCNNModel` (skips reading the files).
     """

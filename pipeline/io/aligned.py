@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
+from aubench.pipeline.errors import InputError
 
 
 def aligned_name(frame: int, face_id: int = 0, sequence: bool = True, image_format: str = "bmp") -> str:

@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.io.records import AU_INTENSITY, AU_OCCURRENCE, FaceRecord
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.records import AU_INTENSITY, AU_OCCURRENCE, FaceRecord
 
 N_FACE_LANDMARKS = 68
 N_EYE_LANDMARKS = 56
@@ -67,7 +67,7 @@ class CsvSchema:
 
     @classmethod
     def from_output(cls, output, sequence: bool = True, **kwargs) -> CsvSchema:
-        """From :class:`pipeline.config.OutputParameters` (the blocks to write)."""
+        """From :class:`aubench.pipeline.config.OutputParameters` (the blocks to write)."""
         return cls(sequence=sequence, gaze=output.gaze, pose=output.pose, landmarks_2d=output.landmarks_2d,
                    landmarks_3d=output.landmarks_3d, pdmparams=output.pdmparams, aus=output.aus, **kwargs)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
+from aubench.pipeline.errors import InputError
 
 # OpenFace's image-sequence extensions (SequenceCapture::OpenImageSequence); matched case-insensitively.
 SEQUENCE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import InputError
+from aubench.pipeline.errors import InputError
 
 HOG_SHAPE = (12, 12, 31)
 _HEADER_BYTES = 16

@@ -4,7 +4,7 @@ Used by ``aubench run --landmarks-from`` (replaying a tracker's output) and by t
 parity harness. :func:`read_openface_csv` gives an :class:`OpenFaceTable`: every
 column by name as float64, plus the blocks as arrays (landmarks (n, 68, 2), pose
 (n, 6), ...) and :meth:`OpenFaceTable.records` as :class:`FaceRecord` objects that
-:mod:`pipeline.io.csv_out` writes back to the same text. Header names are stripped
+:mod:`aubench.pipeline.io.csv_out` writes back to the same text. Header names are stripped
 of spaces (OpenFace 2.0 wrote ``", "`` separators). A missing column is an
 InputError naming the column and the file.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.io.records import FaceRecord
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.records import FaceRecord
 
 
 @dataclass

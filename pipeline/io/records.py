@@ -1,6 +1,6 @@
 """What one tracked face yields for one frame: the row of an OpenFace CSV.
 
-Stages fill a :class:`FaceRecord`; :mod:`pipeline.io.csv_out` writes it with
+Stages fill a :class:`FaceRecord`; :mod:`aubench.pipeline.io.csv_out` writes it with
 OpenFace's column names, order and number formatting. Arrays that a stage did
 not compute stay zero, as C++ OpenFace writes zeros for them.
 """

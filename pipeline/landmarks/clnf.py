@@ -9,11 +9,11 @@ validation) and ``LandmarkDetectorFunc.cpp::DetectLandmarksInImageMultiHypBasic`
 Improvements on the C++ structure, not on its numbers: results are returned instead
 of written into the model; the KDE tables and CCNF Sigmas are explicit caches owned by
 :class:`CLNF`; the iteration policy (``num_optimisation_iteration``,
-``convergence_threshold``) comes from :class:`pipeline.config.LandmarkParameters`, so
+``convergence_threshold``) comes from :class:`aubench.pipeline.config.LandmarkParameters`, so
 reduced-iteration and early-stopping policies are configurations, not code
-(presets ``experiments/landmarks_reduced.toml``, ``experiments/landmarks_early_stop.toml``).
+(presets ``aubench/presets/landmarks_reduced.toml``, ``aubench/presets/landmarks_early_stop.toml``).
 
-Kernels (``pipeline.registry``): ``warp_areas`` and ``patch_response`` (response maps),
+Kernels (``aubench.pipeline.registry``): ``warp_areas`` and ``patch_response`` (response maps),
 ``mean_shift`` (inside the reference ``nu_rlms``), ``nu_rlms`` (the update loop) and
 ``calc_params`` (part initialisation and the refit after merging the parts).
 Convergence statistics go to ``timer.count``: ``landmarks.<model>.nu_rlms.updates``
@@ -30,17 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.config import LandmarkParameters
-from pipeline.landmarks import patch_experts as pe
-from pipeline.landmarks import pdm as pdm_ops
-from pipeline.landmarks.validator import load_validator
-from pipeline.models.ccnf import CCNFScale, read_ccnf_scale
-from pipeline.models.clnf_model import CLNFModelFiles, read_main_model
-from pipeline.models.pdm import PDMModel, read_pdm
-from pipeline.registry import Kernels
-from pipeline.timing import NULL_TIMER, StageTimer
-from variants.mean_shift.kde import KdeCache
-from variants.nu_rlms.reference import nu_rlms as nu_rlms_reference
+from aubench.pipeline.config import LandmarkParameters
+from aubench.pipeline.landmarks import patch_experts as pe
+from aubench.pipeline.landmarks import pdm as pdm_ops
+from aubench.pipeline.landmarks.validator import load_validator
+from aubench.pipeline.models.ccnf import CCNFScale, read_ccnf_scale
+from aubench.pipeline.models.clnf_model import CLNFModelFiles, read_main_model
+from aubench.pipeline.models.pdm import PDMModel, read_pdm
+from aubench.pipeline.registry import Kernels
+from aubench.pipeline.timing import NULL_TIMER, StageTimer
+from aubench.variants.mean_shift.kde import KdeCache
+from aubench.variants.nu_rlms.reference import nu_rlms as nu_rlms_reference
 
 # DetectLandmarksInImage's rotation hypotheses (Euler x, y, z in radians), in C++ order.
 ROTATION_HYPOTHESES = (
@@ -309,7 +309,7 @@ class CLNF:
     Parameters
     ----------
     models_dir : OpenFace model folder (holding ``model/``).
-    params : :class:`pipeline.config.LandmarkParameters` (``model_location`` relative to models_dir).
+    params : :class:`aubench.pipeline.config.LandmarkParameters` (``model_location`` relative to models_dir).
     kernels : resolved kernels (``warp_areas``, ``patch_response``, ``mean_shift``, ``nu_rlms``, ``calc_params``).
     """
 

@@ -2,7 +2,7 @@
 
 For each eye: the pupil is the mean of the first 8 (iris) points of the eye part
 model's 3D landmarks (``CLNF::GetShape`` of the 28-point eye model,
-:func:`pipeline.landmarks.pose.get_shape_3d`); the eyeball centre is the midpoint of
+:func:`aubench.pipeline.landmarks.pose.get_shape_3d`); the eyeball centre is the midpoint of
 the eye corners of the main model's 3D landmarks (36/39 for the left eye, 42/45 for
 the right) plus the head-rotated offset (0, -3.5, 7) mm; the gaze vector is the unit
 vector from the eyeball centre to where the camera ray through the pupil meets a
@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from pipeline.landmarks.pdm import _gemm_small, euler_to_rotation
+from aubench.pipeline.landmarks.pdm import _gemm_small, euler_to_rotation
 
 F32 = np.float32
 

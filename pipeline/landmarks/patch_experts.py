@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline import cache
-from pipeline.models.ccnf import CCNFScale
-from variants.align_shapes.reference import align_shapes as _align_shapes_reference
+from aubench.pipeline import cache
+from aubench.pipeline.models.ccnf import CCNFScale
+from aubench.variants.align_shapes.reference import align_shapes as _align_shapes_reference
 
 _ALPHA_MIN = 1e-4  # neurons with alpha <= this are skipped by OpenFace
 
@@ -86,7 +86,7 @@ class SigmaCache:
         if key not in self._sigmas:
             size = window * window
             shape = (experts.n_points, size, size)
-            # on disk (pipeline.cache) under the file's hash: the first frame needs ~1300 of these inversions
+            # on disk (aubench.pipeline.cache) under the file's hash: the first frame needs ~1300 of these inversions
             disk_key = f"ccnf-sigma-v1-{experts.sha256[:32]}-view{view}-w{window}" if experts.sha256 else None
             out = cache.load_array(disk_key, shape, np.float32) if disk_key else None
             if out is None:
@@ -139,7 +139,7 @@ class SigmaCache:
 def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """2x2 scale-rotation taking ``src`` (n,2) onto ``dst`` (n,2): ``RotationHelpers.h::AlignShapesWithScale``.
 
-    The ``align_shapes`` kernel's reference (:func:`variants.align_shapes.reference.align_shapes`);
+    The ``align_shapes`` kernel's reference (:func:`aubench.variants.align_shapes.reference.align_shapes`);
     callers with resolved kernels pass ``kernels.align_shapes`` instead.
     """
     return _align_shapes_reference(src, dst)
@@ -190,7 +190,7 @@ def sample_areas(gray: np.ndarray, landmarks: np.ndarray, indices: np.ndarray, s
     reference, one OpenCV call per point).
     """
     if warp_areas is None:
-        from variants.warp_areas.reference import warp_areas
+        from aubench.variants.warp_areas.reference import warp_areas
     a1 = np.float32(sim_ref_to_img[0, 0])
     b1 = np.float32(-sim_ref_to_img[0, 1])
     ah = (a1 * np.float32(area_size - 1.0)) / np.float32(2)

@@ -28,7 +28,7 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.models.pdm import PDMModel
+from aubench.pipeline.models.pdm import PDMModel
 
 F32 = np.float32
 

@@ -19,8 +19,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from pipeline.landmarks.pdm import _gemm_small, _matx33_mul, axis_angle_to_euler, calc_shape_3d, euler_to_rotation, rotation_to_euler
-from pipeline.models.pdm import PDMModel
+from aubench.pipeline.landmarks.pdm import _gemm_small, _matx33_mul, axis_angle_to_euler, calc_shape_3d, euler_to_rotation, rotation_to_euler
+from aubench.pipeline.models.pdm import PDMModel
 
 F32 = np.float32
 

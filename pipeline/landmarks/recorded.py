@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.landmarks.pose import CameraIntrinsics as Intrinsics
-from pipeline.landmarks.pose import camera_intrinsics
-from pipeline.models.pdm import PDMModel
+from aubench.pipeline.landmarks.pose import CameraIntrinsics as Intrinsics
+from aubench.pipeline.landmarks.pose import camera_intrinsics
+from aubench.pipeline.models.pdm import PDMModel
 
 # RecorderCSV's fixed precisions: landmarks 1 dp (px and mm), PDM parameters 3 dp
 LANDMARK_STEP = 0.1
@@ -188,7 +188,7 @@ def estimate_intrinsics(landmarks: np.ndarray, landmarks_3d: np.ndarray,
     a camera (non-positive focal length, residual beyond the CSV's rounding).
 
     ``image_size`` (width, height): when the estimate is within 0.5 px of OpenFace's default
-    camera for that size (:func:`pipeline.landmarks.pose.camera_intrinsics`), that camera
+    camera for that size (:func:`aubench.pipeline.landmarks.pose.camera_intrinsics`), that camera
     exactly. A few rows pin fx only to ~0.05 px, and fx sets the depth Z = fx / scale that
     decides the fitted scale, so the default's exact value matters for images and short clips.
     """
@@ -222,10 +222,10 @@ def estimate_intrinsics(landmarks: np.ndarray, landmarks_3d: np.ndarray,
 
 def landmark_pdm(models_dir=None) -> PDMModel:
     """The PDM of the CLNF main model (``[landmarks] model_location``) that wrote the CSV's ``p_*``."""
-    from pipeline.config import Config
-    from pipeline.models import locate
-    from pipeline.models.clnf_model import read_main_model
-    from pipeline.models.pdm import read_pdm
+    from aubench.pipeline.config import Config
+    from aubench.pipeline.models import locate
+    from aubench.pipeline.models.clnf_model import read_main_model
+    from aubench.pipeline.models.pdm import read_pdm
 
     return read_pdm(read_main_model(locate(models_dir) / Config().landmarks.model_location).main.pdm)
 

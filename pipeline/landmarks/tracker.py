@@ -37,14 +37,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.config import Config
-from pipeline.errors import ConfigError
-from pipeline.landmarks import gaze as gaze_ops
-from pipeline.landmarks import pdm as pdm_ops
-from pipeline.landmarks import pose as pose_ops
-from pipeline.models.clnf_model import read_main_model
-from pipeline.models.pdm import PDMModel, read_pdm
-from pipeline.timing import NULL_TIMER, StageTimer
+from aubench.pipeline.config import Config
+from aubench.pipeline.errors import ConfigError
+from aubench.pipeline.landmarks import gaze as gaze_ops
+from aubench.pipeline.landmarks import pdm as pdm_ops
+from aubench.pipeline.landmarks import pose as pose_ops
+from aubench.pipeline.models.clnf_model import read_main_model
+from aubench.pipeline.models.pdm import PDMModel, read_pdm
+from aubench.pipeline.timing import NULL_TIMER, StageTimer
 
 F32 = np.float32
 LEFT_EYE, RIGHT_EYE = "left_eye_28", "right_eye_28"
@@ -122,7 +122,7 @@ class TrackResult:
     iterations: list = field(default_factory=list)  # NU-RLMS updates of the fits run on this frame
 
     def fill_record(self, record: Any) -> Any:
-        """Copy the values into a :class:`pipeline.io.records.FaceRecord`; returns it."""
+        """Copy the values into a :class:`aubench.pipeline.io.records.FaceRecord`; returns it."""
         record.confidence = float(self.confidence)
         record.success = bool(self.success)
         record.gaze_0 = self.gaze_0.astype(np.float64)
@@ -144,14 +144,14 @@ class LandmarkTracker:
     Parameters
     ----------
     models_dir : OpenFace model folder (holding ``model/``).
-    config : :class:`pipeline.config.Config` (``landmarks``, ``detector``, ``camera`` sections).
-    kernels : resolved :class:`pipeline.registry.Kernels`.
+    config : :class:`aubench.pipeline.config.Config` (``landmarks``, ``detector``, ``camera`` sections).
+    kernels : resolved :class:`aubench.pipeline.registry.Kernels`.
     detector, clnf : optional ready-made stand-ins (tests); by default
-        ``pipeline.detect.mtcnn.MTCNNDetector`` and ``pipeline.landmarks.clnf.CLNF``.
+        ``aubench.pipeline.detect.mtcnn.MTCNNDetector`` and ``aubench.pipeline.landmarks.clnf.CLNF``.
         ``detector.detect_single(bgr)`` returns an object with ``x, y, w, h`` or None;
         ``clnf.detect_landmarks(gray_f32, params_global, params_local, window_sizes, timer, likelihood=False)``
         and ``clnf.detect_from_box(gray_f32, box_xywh, timer)`` return a
-        :class:`pipeline.landmarks.clnf.FitResult`.
+        :class:`aubench.pipeline.landmarks.clnf.FitResult`.
     """
 
     def __init__(self, models_dir: str | Path, config: Config, kernels: Any, *, detector: Any = None, clnf: Any = None):
@@ -164,7 +164,7 @@ class LandmarkTracker:
                 f"(OpenFace divides by it), got {self.params.reinit_video_every}; use the default 2"
             )
         if clnf is None:
-            from pipeline.landmarks.clnf import CLNF
+            from aubench.pipeline.landmarks.clnf import CLNF
 
             clnf = CLNF(self.models_dir, self.params, kernels)
         self.clnf = clnf
@@ -186,7 +186,7 @@ class LandmarkTracker:
     def detector(self) -> Any:
         """The MTCNN detector, loaded on first use (as OpenFace loads it lazily)."""
         if self._detector is None:
-            from pipeline.detect.mtcnn import MTCNNDetector
+            from aubench.pipeline.detect.mtcnn import MTCNNDetector
 
             self._detector = MTCNNDetector(self.models_dir, self.config.detector, self._kernels)
         return self._detector

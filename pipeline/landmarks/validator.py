@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.models.validator import PAWModel, ValidatorModel, ValidatorView, read_validator
-from variants.validator_conv.reference import convolution as _reference_conv
+from aubench.pipeline.models.validator import PAWModel, ValidatorModel, ValidatorView, read_validator
+from aubench.variants.validator_conv.reference import convolution as _reference_conv
 
 F32 = np.float32
 
@@ -168,7 +168,7 @@ class DetectionValidator:
 
     Parameters
     ----------
-    model : :class:`pipeline.models.validator.ValidatorModel` (see :func:`load_validator`).
+    model : :class:`aubench.pipeline.models.validator.ValidatorModel` (see :func:`load_validator`).
     conv : the resolved ``validator_conv`` kernel (default: its reference variant).
     """
 
@@ -231,5 +231,5 @@ class DetectionValidator:
 
 
 def load_validator(path: str | Path, conv=None) -> DetectionValidator:
-    """Read ``validator_cnn.txt`` and wrap it (the loader :mod:`pipeline.landmarks.clnf` looks for)."""
+    """Read ``validator_cnn.txt`` and wrap it (the loader :mod:`aubench.pipeline.landmarks.clnf` looks for)."""
     return DetectionValidator(read_validator(path), conv)

@@ -3,8 +3,8 @@
 :func:`locate` finds the model folder (an OpenFace install's ``model/`` and
 ``AU_predictors/`` side by side). Readers live beside it, one module per
 format; each returns typed, immutable-by-convention objects and raises
-:class:`pipeline.errors.ModelFormatError` naming the file on bad input.
-:mod:`pipeline.models.store` holds the sha256 manifest of the files aubench reads,
+:class:`aubench.pipeline.errors.ModelFormatError` naming the file on bad input.
+:mod:`aubench.pipeline.models.store` holds the sha256 manifest of the files aubench reads,
 their verification and the downloader behind ``aubench models fetch|use|verify``.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.errors import AubenchError
+from aubench.pipeline.errors import AubenchError
 
 ENV_VAR = "AUBENCH_MODELS"
 

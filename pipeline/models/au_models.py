@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import ModelFormatError
+from aubench.pipeline.errors import ModelFormatError
 
 SVR_STATIC, SVR_DYNAMIC, SVM_STATIC, SVM_DYNAMIC = 0, 1, 4, 5
 KINDS = {SVR_STATIC: "svr_static", SVR_DYNAMIC: "svr_dynamic", SVM_STATIC: "svm_static", SVM_DYNAMIC: "svm_dynamic"}

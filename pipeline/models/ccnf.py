@@ -28,8 +28,8 @@ import struct
 
 import numpy as np
 
-from pipeline import cache
-from pipeline.errors import ModelFormatError
+from aubench.pipeline import cache
+from aubench.pipeline.errors import ModelFormatError
 
 _CV_TYPES = {0: np.uint8, 1: np.int8, 2: np.uint16, 3: np.int16, 4: np.int32, 5: np.float32, 6: np.float64}
 
@@ -191,7 +191,7 @@ def _read_expert(cur: _Cursor, n_betas: int, where: str) -> CCNFPatchExpert:
 def read_ccnf_scale(path: str | Path) -> CCNFScale:
     """Read one CCNF patch-expert file (all views and landmarks of one scale).
 
-    The parsed result is kept in the on-disk cache (:func:`pipeline.cache.parsed`).
+    The parsed result is kept in the on-disk cache (:func:`aubench.pipeline.cache.parsed`).
     """
     path = Path(path)
     if not path.is_file():

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import ModelFormatError
+from aubench.pipeline.errors import ModelFormatError
 
 
 @dataclass(frozen=True)

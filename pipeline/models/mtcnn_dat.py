@@ -13,7 +13,7 @@
 
 where ``Mat`` is ``ReadMatBin`` (int32 rows, cols, OpenCV type, row-major data). The
 networks must also chain (each layer's input channels = the previous layer's output).
-Any problem raises :class:`pipeline.errors.ModelFormatError` naming the file.
+Any problem raises :class:`aubench.pipeline.errors.ModelFormatError` naming the file.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import struct
 
 import numpy as np
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.validator import BinaryCursor
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.validator import BinaryCursor
 
 DETECTOR_FILE = "model/mtcnn_detector/MTCNN_detector.txt"
 NETWORKS = ("PNet", "RNet", "ONet")
@@ -124,10 +124,10 @@ def _conv_kernels(cur: BinaryCursor, n_in: int, n_k: int, where: str) -> np.ndar
 def read_network(path: str | Path, name: str = "") -> Network:
     """Read one ``.dat`` network (``CNN::Read``) and check that its layers chain.
 
-    A parsed network is kept in the derived-array cache (:func:`pipeline.cache.parsed`, keyed by
+    A parsed network is kept in the derived-array cache (:func:`aubench.pipeline.cache.parsed`, keyed by
     the file's path, size and modification time): parsing value by value takes ~60 ms a start.
     """
-    from pipeline import cache
+    from aubench.pipeline import cache
 
     path = Path(path)
     name = name or path.stem

@@ -10,7 +10,7 @@ start with ``#``, a space, a newline or a carriage return are skipped
 :class:`TextMatReader` walks one file with the same stream semantics: ``read_mat``
 reads tokens wherever they are (like ``operator>>``), ``skip_comments`` drops whole
 lines from the current position. Every problem raises
-:class:`pipeline.errors.ModelFormatError` naming the file.
+:class:`aubench.pipeline.errors.ModelFormatError` naming the file.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import ModelFormatError
+from aubench.pipeline.errors import ModelFormatError
 
 # OpenCV depth codes ReadMat accepts -> NumPy dtype
 CV_TYPES: dict[int, np.dtype] = {

@@ -1,6 +1,6 @@
 """Reader of OpenFace's point distribution models (``PDM.cpp::PDM::Read``).
 
-A PDM file holds three text matrices (:mod:`pipeline.models.openface_text`), each
+A PDM file holds three text matrices (:mod:`aubench.pipeline.models.openface_text`), each
 after comment lines: the mean shape ``(3n, 1)`` (all X, then all Y, then all Z, mm),
 the principal components ``(3n, m)`` and the eigenvalues ``(1, m)``. OpenFace reads
 them as doubles and converts them to float32 "for speed"; the arithmetic that
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.openface_text import TextMatReader
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.openface_text import TextMatReader
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,10 +62,10 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 def read_pdm(path: str | Path) -> PDMModel:
     """Read a PDM text file (``PDM::Read``); raises ModelFormatError on any problem.
 
-    A parsed PDM is kept in the derived-array cache (:func:`pipeline.cache.parsed`, keyed by the
+    A parsed PDM is kept in the derived-array cache (:func:`aubench.pipeline.cache.parsed`, keyed by the
     file's path, size and modification time); its arrays come back read-only, as parsed.
     """
-    from pipeline import cache
+    from aubench.pipeline import cache
 
     path = Path(path)
     pdm = cache.parsed("PDMModel", 1, path, _parse_pdm)

@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import __version__
-from pipeline.errors import AubenchError
+from aubench.pipeline import __version__
+from aubench.pipeline.errors import AubenchError
 
 OPENFACE_TAG = "OpenFace_2.2.0"
 OFFICIAL_REPO = "TadasBaltrusaitis/OpenFace"
@@ -217,7 +217,7 @@ def build_manifest(models_dir: str | os.PathLike) -> dict:
 
     Regenerate the committed one with::
 
-        python -m pipeline.models.store ../shared/openface > pipeline/models/manifest.json
+        python -m aubench.pipeline.models.store ../shared/openface > pipeline/models/manifest.json
     """
     models_dir = Path(models_dir)
     files = []
@@ -323,7 +323,7 @@ class HashCache:
 
 def hash_cache_file() -> Path:
     """The verification cache, beside the ``aubench models use`` state file."""
-    from pipeline.models import state_file
+    from aubench.pipeline.models import state_file
     return state_file().with_name("verified_hashes.json")
 
 

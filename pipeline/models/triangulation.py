@@ -1,6 +1,6 @@
 """Readers of OpenFace's face triangulations (the meshes of the piecewise affine warps).
 
-Two layouts, both OpenFace text matrices (:mod:`pipeline.models.openface_text`) of
+Two layouts, both OpenFace text matrices (:mod:`aubench.pipeline.models.openface_text`) of
 ``(t, 3)`` ``CV_32S`` landmark indices:
 
 * a single matrix (``tris_68_full.txt``): the face-mask mesh of the AU alignment,
@@ -9,7 +9,7 @@ Two layouts, both OpenFace text matrices (:mod:`pipeline.models.openface_text`) 
   (``tris_68.txt``): ``CLNF::Read_CLNF``, module ``Triangulations``.
 
 Every index must name one of the model's landmarks; each problem raises
-:class:`pipeline.errors.ModelFormatError` naming the file.
+:class:`aubench.pipeline.errors.ModelFormatError` naming the file.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.openface_text import TextMatReader
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.openface_text import TextMatReader
 
 
 def _checked(path: Path, tris: np.ndarray, n_points: int | None, name: str) -> np.ndarray:

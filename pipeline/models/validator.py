@@ -18,7 +18,7 @@ name. Layout::
 
 where ``Mat`` is ``LandmarkDetectorUtils.cpp::ReadMatBin``: int32 rows, cols, OpenCV
 type, then the row-major data. Any problem raises
-:class:`pipeline.errors.ModelFormatError` naming the file.
+:class:`aubench.pipeline.errors.ModelFormatError` naming the file.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import ModelFormatError
+from aubench.pipeline.errors import ModelFormatError
 
 _DEPTHS = {0: np.uint8, 1: np.int8, 2: np.uint16, 3: np.int16, 4: np.int32, 5: np.float32, 6: np.float64}
 
@@ -214,8 +214,8 @@ def _read_layers(cur: BinaryCursor, where: str) -> tuple[CNNLayer, ...]:
 
 def read_validator(path: str | Path) -> ValidatorModel:
     """Read ``validator_cnn.txt`` (``DetectionValidator::Read``); a parsed model is kept in the
-    derived-array cache (:func:`pipeline.cache.parsed`, keyed by path, size and modification time)."""
-    from pipeline import cache
+    derived-array cache (:func:`aubench.pipeline.cache.parsed`, keyed by path, size and modification time)."""
+    from aubench.pipeline import cache
 
     path = Path(path)
     if not path.is_file():

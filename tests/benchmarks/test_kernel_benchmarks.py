@@ -2,7 +2,7 @@
 
 Each benchmark runs one variant over all of its kernel's generated cases
 (``Kernel.cases``, the same inputs the registry-driven test checks). Names carry
-the kernel, the variant and :meth:`~pipeline.registry.Variant.source_hash`, so
+the kernel, the variant and :meth:`~aubench.pipeline.registry.Variant.source_hash`, so
 pytest-benchmark's ``--benchmark-compare`` only lines up runs of the same code:
 changed code reads as a new benchmark ("not comparable"), never as a regression.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 from ..conftest import MODELS
 

@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import batch, cli
-from pipeline.config import preset
-from pipeline.errors import InputError
-from pipeline.io.openface_csv import read_openface_csv
+from aubench import cli
+from aubench.pipeline import batch
+from aubench.pipeline.config import preset
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.openface_csv import read_openface_csv
 from tests.conftest import MEDIA
 
 VIDEO = MEDIA / "default.wmv"

@@ -1,4 +1,4 @@
-"""The derived-array cache (pipeline.cache) and the CCNF Sigmas it keeps across runs."""
+"""The derived-array cache (aubench.pipeline.cache) and the CCNF Sigmas it keeps across runs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from pipeline import cache
-from pipeline.landmarks import patch_experts as pe
-from pipeline.models.ccnf import _parse_ccnf_scale, read_ccnf_scale
+from aubench.pipeline import cache
+from aubench.pipeline.landmarks import patch_experts as pe
+from aubench.pipeline.models.ccnf import _parse_ccnf_scale, read_ccnf_scale
 
 from ..conftest import MODELS
 
@@ -126,7 +126,7 @@ def test_read_ccnf_scale_uses_the_cache(cache_in):
 
 
 def test_read_pdm_uses_the_cache_and_keeps_its_arrays_read_only(cache_in, tmp_path):
-    from pipeline.models.pdm import _parse_pdm, read_pdm
+    from aubench.pipeline.models.pdm import _parse_pdm, read_pdm
 
     path = MODELS / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt"
     a, b = read_pdm(path), read_pdm(path)
@@ -142,7 +142,7 @@ def test_read_pdm_uses_the_cache_and_keeps_its_arrays_read_only(cache_in, tmp_pa
 
 
 def test_read_network_uses_the_cache_and_keeps_the_callers_name(cache_in):
-    from pipeline.models.mtcnn_dat import _parse_network, read_network
+    from aubench.pipeline.models.mtcnn_dat import _parse_network, read_network
 
     path = MODELS / "model" / "mtcnn_detector" / "RNet.dat"
     a, b = read_network(path), read_network(path, "RNet-as-named")
@@ -157,7 +157,7 @@ def test_read_network_uses_the_cache_and_keeps_the_callers_name(cache_in):
 
 
 def test_read_validator_uses_the_cache(cache_in):
-    from pipeline.models.validator import _parse_validator, read_validator
+    from aubench.pipeline.models.validator import _parse_validator, read_validator
 
     path = MODELS / "model" / "detection_validation" / "validator_cnn.txt"
     a, b = read_validator(path), read_validator(path)

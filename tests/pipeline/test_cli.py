@@ -3,7 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pipeline import cli
+from aubench import cli
 
 
 def test_help_lists_every_command(capsys):
@@ -19,7 +19,7 @@ def test_help_lists_every_command(capsys):
 def test_errors_are_one_line_without_traceback(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[landmarks]\nsigmaa = 1\n")
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(tmp_path / "x.avi"),
+    proc = subprocess.run([sys.executable, "-m", "aubench.cli", "run", str(tmp_path / "x.avi"),
                            "-o", str(tmp_path), "--config", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -32,7 +32,7 @@ def test_blas_runs_on_one_thread_unless_the_user_sets_it():
     an ulp per core count); a value the user exported is kept."""
     import os
 
-    probe = ("import pipeline.cli, numpy, os; "
+    probe = ("import aubench.cli, numpy, os; "
              "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)

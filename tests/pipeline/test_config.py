@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import config
-from pipeline.errors import ConfigError
+from aubench.pipeline import config
+from aubench.pipeline.errors import ConfigError
 
 
 def write(tmp_path, text):

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from pipeline import extract
-from pipeline.config import Config, OutputParameters, with_overrides
-from pipeline.errors import InputError
-from pipeline.io.csv_out import CsvSchema
-from pipeline.io.hog_file import read_hog
-from pipeline.io.openface_csv import read_openface_csv
-from pipeline.timing import StageTimer
+from aubench.pipeline import extract
+from aubench.pipeline.config import Config, OutputParameters, with_overrides
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.csv_out import CsvSchema
+from aubench.pipeline.io.hog_file import read_hog
+from aubench.pipeline.io.openface_csv import read_openface_csv
+from aubench.pipeline.timing import StageTimer
 from tests.conftest import MEDIA, REFERENCE
 
 VIDEO = MEDIA / "default.wmv"
@@ -106,10 +106,10 @@ def test_analyser_protocol_outputs_and_postprocessing(tmp_path):
 
 
 def test_no_tracker_writes_untracked_rows_and_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(extract, "TRACKER_MODULES", ("pipeline.no_such_stage",))
+    monkeypatch.setattr(extract, "TRACKER_MODULES", ("aubench.pipeline.no_such_stage",))
     cfg = with_overrides(Config(), output={"aus": False})
     res = extract.run(VIDEO, tmp_path, cfg, frames=3, progress=False)
-    assert "pipeline.no_such_stage not written yet" in res.stages_unavailable["detect+landmarks+pose+gaze"]
+    assert "aubench.pipeline.no_such_stage not written yet" in res.stages_unavailable["detect+landmarks+pose+gaze"]
     assert "--landmarks-from" in res.summary()
     table = read_openface_csv(res.csv)
     assert len(table) == 3 and not table.success.any()
@@ -184,7 +184,7 @@ def test_image_input_with_replayed_image_csv(tmp_path):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "run", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "aubench.cli", "run", *map(str, args)], capture_output=True, text=True)
 
 
 def test_cli_run_with_landmarks_from(tmp_path):

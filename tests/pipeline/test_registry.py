@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import registry
-from pipeline.errors import ConfigError
+from aubench.pipeline import registry
+from aubench.pipeline.errors import ConfigError
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from pipeline.timing import NULL_TIMER, JitMeter, StageTimer
+from aubench.pipeline.timing import NULL_TIMER, JitMeter, StageTimer
 
 
 def test_stage_timer_and_null_timer():
@@ -23,7 +23,7 @@ def test_stage_timer_and_null_timer():
 
 
 def test_jit_meter_measures_a_compilation_and_nothing_outside_it():
-    from variants._jit import jit
+    from aubench.variants._jit import jit
 
     @jit(cache=False)  # decorating loads Numba; compiling waits for the first call
     def twice(x):
@@ -39,7 +39,7 @@ def test_jit_meter_measures_a_compilation_and_nothing_outside_it():
 
 
 def test_jit_meter_does_not_import_numba():
-    probe = ("import sys; from pipeline.timing import JitMeter; m = JitMeter(); m.start(); "
+    probe = ("import sys; from aubench.pipeline.timing import JitMeter; m = JitMeter(); m.start(); "
              "print('numba' in sys.modules, m.stop())")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "0.0"]

@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline import extract
-from pipeline.config import load_any
+from aubench.pipeline import extract
+from aubench.pipeline.config import load_any
 from tests.conftest import MEDIA, MODELS
 
 N = 80  # the shifted copy's fit has rejoined the original's by frame ~71

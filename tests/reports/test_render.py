@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from experiments.harness import results
-from pipeline import cli
-from reports import render
+from aubench.harness import results
+from aubench import cli
+from aubench.reports import render
 
 from ..conftest import MEDIA, REFERENCE
-from ..experiments.harness._fake_pipeline import install
+from ..harness._fake_pipeline import install
 
 CLIP = MEDIA / "default.wmv"
 

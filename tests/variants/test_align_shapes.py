@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pipeline import registry
-from pipeline.landmarks import pdm as pdm_ops
-from pipeline.models.pdm import read_pdm
-from variants.align_shapes.numba_kernel import _pairwise_sum
-from variants.align_shapes.reference import align_shapes as reference
+from aubench.pipeline import registry
+from aubench.pipeline.landmarks import pdm as pdm_ops
+from aubench.pipeline.models.pdm import read_pdm
+from aubench.variants.align_shapes.numba_kernel import _pairwise_sum
+from aubench.variants.align_shapes.reference import align_shapes as reference
 
 from ..conftest import MODELS, TRACE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import registry
-from pipeline.landmarks import pdm as pdm_ops
-from pipeline.models.pdm import read_pdm
+from aubench.pipeline import registry
+from aubench.pipeline.landmarks import pdm as pdm_ops
+from aubench.pipeline.models.pdm import read_pdm
 
 from ..conftest import MODELS, TRACE
 

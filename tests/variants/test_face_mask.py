@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 KERNEL = registry.kernels()["face_mask"]
 REFERENCE = KERNEL.variants["reference"].load()

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from pipeline import registry
-from pipeline.errors import InputError
-from variants.fhog import TOLERANCE
-from variants.fhog.reference import cell_grid, simd_columns
+from aubench.pipeline import registry
+from aubench.pipeline.errors import InputError
+from aubench.variants.fhog import TOLERANCE
+from aubench.variants.fhog.reference import cell_grid, simd_columns
 
 from ..conftest import TRACE
 
@@ -146,8 +146,8 @@ def test_single_coloured_channel_is_order_free(img, order):
 
 def test_orientation_table_from_the_cache_is_the_computed_one(tmp_path, monkeypatch):
     """The table the fast variants use comes from the derived-array cache after the first build."""
-    from pipeline import cache
-    from variants.fhog import _tables
+    from aubench.pipeline import cache
+    from aubench.variants.fhog import _tables
 
     monkeypatch.setenv("AUBENCH_CACHE_DIR", str(tmp_path))
     built = _tables._cached_orientation_table()  # empty cache: computed and stored

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pipeline import registry
-from variants.mean_shift.kde import KdeCache, build_kde_table
+from aubench.pipeline import registry
+from aubench.variants.mean_shift.kde import KdeCache, build_kde_table
 
 from ..conftest import TRACE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import registry
-from pipeline.config import LandmarkParameters
-from pipeline.landmarks.clnf import CLNF
+from aubench.pipeline import registry
+from aubench.pipeline.config import LandmarkParameters
+from aubench.pipeline.landmarks.clnf import CLNF
 
 from ..conftest import MODELS, TRACE
 

@@ -19,4 +19,4 @@ def test_numba_decorators_only_in_jit_module():
             for lineno, line in enumerate(text.splitlines(), 1):
                 if FORBIDDEN.search(line):
                     offenders.append(f"{path.relative_to(REPO)}:{lineno}: {line.strip()}")
-    assert not offenders, "use variants._jit.jit instead of numba directly:\n" + "\n".join(offenders)
+    assert not offenders, "use aubench.variants._jit.jit instead of numba directly:\n" + "\n".join(offenders)

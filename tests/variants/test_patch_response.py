@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pipeline import registry
-from pipeline.landmarks.patch_experts import SigmaCache
-from pipeline.models.ccnf import read_ccnf_scale
+from aubench.pipeline import registry
+from aubench.pipeline.landmarks.patch_experts import SigmaCache
+from aubench.pipeline.models.ccnf import read_ccnf_scale
 
 from ..conftest import MODELS, TRACE
 
@@ -56,7 +56,7 @@ def test_variants_agree_on_random_areas(experts, seed, flat):
 @given(values=st.lists(st.floats(-800.0, 800.0, allow_nan=False), min_size=1, max_size=200))
 def test_vectorised_exp_is_within_two_ulp_of_libm(values):
     """The numba variant's window-at-a-time exponential against NumPy's (libm) on any finite input."""
-    from variants.patch_response.numba_kernel import _exp
+    from aubench.variants.patch_response.numba_kernel import _exp
 
     x = np.array(values, np.float64)
     out = np.full_like(x, np.nan)
@@ -66,7 +66,7 @@ def test_vectorised_exp_is_within_two_ulp_of_libm(values):
 
 
 def test_vectorised_exp_edges():
-    from variants.patch_response.numba_kernel import _exp
+    from aubench.variants.patch_response.numba_kernel import _exp
 
     x = np.array([0.0, -0.0, 1.0, -1.0, 700.0, -700.0, 1e6, -1e6, 0.5 * np.log(2), -0.5 * np.log(2)])
     out = np.empty_like(x)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 from ..conftest import MODELS
 

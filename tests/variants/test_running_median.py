@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from experiments.harness.au_reference import load_online_trace, read_hog_file
-from pipeline import registry
-from variants.running_median.state import RunningMedianState, geom_median_state, hog_median_state
+from aubench.harness.au_reference import load_online_trace, read_hog_file
+from aubench.pipeline import registry
+from aubench.variants.running_median.state import RunningMedianState, geom_median_state, hog_median_state
 
 from ..conftest import REFERENCE, TRACE
 

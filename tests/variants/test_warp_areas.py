@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pipeline import registry
-from pipeline.landmarks import patch_experts as pe
+from aubench.pipeline import registry
+from aubench.pipeline.landmarks import patch_experts as pe
 
 from ..conftest import TRACE
 from ..pipeline.landmarks.test_patch_experts import default_gray_frames

@@ -1,6 +1,6 @@
 """Kernel ``align_shapes``: the similarity (scale-rotation) between two shapes (``AlignShapesWithScale``).
 
-Contract: :func:`variants.align_shapes.reference.align_shapes`. The CLNF calls it once per
+Contract: :func:`aubench.variants.align_shapes.reference.align_shapes`. The CLNF calls it once per
 scale to map image and reference frames, the AU aligner once per frame: ~9 calls per
 tracked frame, each a few dozen small NumPy operations around a 2x2 SVD.
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.landmarks import pdm as pdm_ops
-    from pipeline.models.pdm import read_pdm
+    from aubench.pipeline.landmarks import pdm as pdm_ops
+    from aubench.pipeline.models.pdm import read_pdm
 
     pdm = read_pdm(models_dir / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt")
     for k in range(4):
@@ -34,7 +34,7 @@ _check = registry.array_check(np.float32)
 
 registry.kernel("align_shapes", summary="scale-rotation between two shapes (Kabsch with scale, OpenCV SVD)",
                 cases=_cases, check=_check)
-registry.variant("align_shapes", "reference", "variants.align_shapes.reference:align_shapes",
+registry.variant("align_shapes", "reference", "aubench.variants.align_shapes.reference:align_shapes",
                  "NumPy reductions and products around cv2.SVDecomp")
-registry.variant("align_shapes", "numba", "variants.align_shapes.numba_kernel:align_shapes",
+registry.variant("align_shapes", "numba", "aubench.variants.align_shapes.numba_kernel:align_shapes",
                  "the same arithmetic compiled in two halves around cv2.SVDecomp", requires=("numba",))

@@ -1,20 +1,20 @@
 """Kernel ``au_predict``: decision values of OpenFace's linear SVR/SVM AU models for one frame.
 
-Contract: :func:`variants.au_predict.reference.au_predict` (``SVR_*_lin_regressors::Predict``,
+Contract: :func:`aubench.variants.au_predict.reference.au_predict` (``SVR_*_lin_regressors::Predict``,
 ``SVM_*_lin::Predict``). The models are laid out once in an explicit
-:class:`variants.au_predict.bank.AUPredictorBank`.
+:class:`aubench.variants.au_predict.bank.AUPredictorBank`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.models.au_models import read_au_models
-    from variants.au_predict.bank import build_bank
+    from aubench.pipeline.models.au_models import read_au_models
+    from aubench.variants.au_predict.bank import build_bank
 
     for main in ("main_dynamic_svms.txt", "main_static_svms.txt"):
         bank = build_bank(read_au_models(models_dir / "AU_predictors" / main))
@@ -29,7 +29,7 @@ _check = registry.array_check(np.float64, atol=1e-9)
 
 registry.kernel("au_predict", summary="linear SVR/SVM AU decision values (static and person-calibrated dynamic)",
                 cases=_cases, check=_check)
-registry.variant("au_predict", "reference", "variants.au_predict.reference:au_predict",
+registry.variant("au_predict", "reference", "aubench.variants.au_predict.reference:au_predict",
                  "plain NumPy, one dot product per AU as OpenFace")
-registry.variant("au_predict", "stacked", "variants.au_predict.stacked:au_predict",
+registry.variant("au_predict", "stacked", "aubench.variants.au_predict.stacked:au_predict",
                  "all AUs in one (K, D) x (D, 2) matrix product with the means folded into the offsets")

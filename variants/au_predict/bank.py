@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.models.au_models import AUModelGroup, AUModels
+from aubench.pipeline.models.au_models import AUModelGroup, AUModels
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,7 +18,7 @@ class AUPredictorBank:
 
     Attributes
     ----------
-    groups : tuple of 4 :class:`pipeline.models.au_models.AUModelGroup`
+    groups : tuple of 4 :class:`aubench.pipeline.models.au_models.AUModelGroup`
         As read (the reference variant loops over them).
     names : tuple of str
         AU name of each output (an AU appears once among the SVRs and once among the SVMs).

@@ -1,7 +1,7 @@
 """Kernel ``calc_params``: fit PDM parameters to 2D landmarks (``PDM::CalcParams``).
 
-Contract: :func:`variants.calc_params.reference.calc_params` (which is
-:func:`pipeline.landmarks.pdm.calc_params`). The CLNF calls it four times per frame
+Contract: :func:`aubench.variants.calc_params.reference.calc_params` (which is
+:func:`aubench.pipeline.landmarks.pdm.calc_params`). The CLNF calls it four times per frame
 (each part model's initialisation and the refit of the merged landmarks), each up to
 1000 Gauss-Newton iterations, so its Python overhead matters.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.landmarks import pdm as pdm_ops
-    from pipeline.models.pdm import read_pdm
+    from aubench.pipeline.landmarks import pdm as pdm_ops
+    from aubench.pipeline.models.pdm import read_pdm
 
     main = read_pdm(models_dir / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt")
     eye = read_pdm(models_dir / "model" / "model_eye" / "pdms" / "pdm_28_l_eye_3D_closed.txt")
@@ -31,7 +31,7 @@ def _cases(rng, models_dir):
 
 
 def _check(expected, actual, case):
-    from pipeline.landmarks import pdm as pdm_ops
+    from aubench.pipeline.landmarks import pdm as pdm_ops
 
     pdm = case.args[0]
     err = float(np.abs(pdm_ops.calc_shape_2d(pdm, *actual) - pdm_ops.calc_shape_2d(pdm, *expected)).max())
@@ -40,7 +40,7 @@ def _check(expected, actual, case):
 
 registry.kernel("calc_params", summary="PDM parameters from 2D landmarks (damped Gauss-Newton, PDM::CalcParams)",
                 cases=_cases, check=_check)
-registry.variant("calc_params", "reference", "variants.calc_params.reference:calc_params",
-                 "pipeline.landmarks.pdm.calc_params (NumPy, OpenCV solve/Rodrigues as the C++)")
-registry.variant("calc_params", "numba", "variants.calc_params.numba_kernel:calc_params",
+registry.variant("calc_params", "reference", "aubench.variants.calc_params.reference:calc_params",
+                 "aubench.pipeline.landmarks.pdm.calc_params (NumPy, OpenCV solve/Rodrigues as the C++)")
+registry.variant("calc_params", "numba", "aubench.variants.calc_params.numba_kernel:calc_params",
                  "whole iteration compiled, products and solve in double", requires=("numba",))

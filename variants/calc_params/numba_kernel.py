@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from variants._jit import jit
-from variants.nu_rlms.numba_kernel import _euler_to_rotation, cholesky_solve, update_parameters
+from aubench.variants._jit import jit
+from aubench.variants.nu_rlms.numba_kernel import _euler_to_rotation, cholesky_solve, update_parameters
 
 
 @jit

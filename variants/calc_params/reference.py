@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.landmarks import pdm as pdm_ops
+from aubench.pipeline.landmarks import pdm as pdm_ops
 
 
 def calc_params(pdm, landmarks, rotation=(0.0, 0.0, 0.0)):
@@ -10,7 +10,7 @@ def calc_params(pdm, landmarks, rotation=(0.0, 0.0, 0.0)):
 
     Parameters
     ----------
-    pdm : :class:`pipeline.models.pdm.PDMModel` (n points, m modes).
+    pdm : :class:`aubench.pipeline.models.pdm.PDMModel` (n points, m modes).
     landmarks : (n, 2) float32 image points; a point with x == 0 is missing and left out.
     rotation : (3,) initial Euler angles (radians).
 
@@ -20,7 +20,7 @@ def calc_params(pdm, landmarks, rotation=(0.0, 0.0, 0.0)):
 
     Notes
     -----
-    Delegates to :func:`pipeline.landmarks.pdm.calc_params` (the faithful NumPy version).
+    Delegates to :func:`aubench.pipeline.landmarks.pdm.calc_params` (the faithful NumPy version).
     Fast variants agree on the fitted landmarks to 0.02 px: the loop's stopping rule
     compares errors, so ulp-level differences can stop it one iteration apart.
     """

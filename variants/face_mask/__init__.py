@@ -1,6 +1,6 @@
 """Kernel ``face_mask``: the triangulated-face pixel mask of the aligned face.
 
-Contract: :func:`variants.face_mask.reference.face_mask` (the pixel mask of
+Contract: :func:`aubench.variants.face_mask.reference.face_mask` (the pixel mask of
 ``PAW.cpp::PAW::PAW(shape, triangulation, 0, 0, w - 1, h - 1)`` as
 ``Face_utils.cpp::AlignFaceMask`` builds it). Cases: the 111-triangle face mesh of
 ``AU_predictors/tris_68_full.txt`` on the PDM mean shape placed as the alignment places it,
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.models.pdm import read_pdm
-    from pipeline.models.triangulation import read_triangulation
+    from aubench.pipeline.models.pdm import read_pdm
+    from aubench.pipeline.models.triangulation import read_triangulation
 
     pdm = read_pdm(models_dir / "AU_predictors" / "In-the-wild_aligned_PDM_68.txt")
     tris = read_triangulation(models_dir / "AU_predictors" / "tris_68_full.txt")
@@ -44,8 +44,8 @@ _check = registry.array_check(np.uint8)
 
 registry.kernel("face_mask", summary="pixel mask of a triangulated face (PAW) for the aligned-face mask",
                 cases=_cases, check=_check)
-registry.variant("face_mask", "reference", "variants.face_mask.reference:face_mask",
+registry.variant("face_mask", "reference", "aubench.variants.face_mask.reference:face_mask",
                  "plain NumPy, one triangle's bounding box at a time")
-registry.variant("face_mask", "numba", "variants.face_mask.numba_kernel:face_mask",
+registry.variant("face_mask", "numba", "aubench.variants.face_mask.numba_kernel:face_mask",
                  "Numba loops over each triangle's bounding box, skipping pixels already inside",
                  requires=("numba",))

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from variants._jit import jit
+from aubench.variants._jit import jit
 
 
 @jit

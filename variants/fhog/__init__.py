@@ -1,6 +1,6 @@
 """Kernel ``fhog``: dlib's Felzenszwalb HOG of the aligned face (31 features per 8x8 cell).
 
-Contract: :func:`variants.fhog.reference.fhog`
+Contract: :func:`aubench.variants.fhog.reference.fhog`
 (``dlib/image_transforms/fhog.h::extract_fhog_features`` as called by
 ``Face_utils.cpp::Extract_FHOG_descriptor``). Cases: random colour and grey images of
 several sizes (112x112 and odd ones), images with many equal-gradient colour channels
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 TOLERANCE = 1e-5  # max abs difference to the reference (float32 rounding order only)
 
@@ -41,12 +41,12 @@ _check = registry.array_check(np.float32, atol=TOLERANCE)
 
 registry.kernel("fhog", summary="dlib FHOG (extract_fhog_features) of an image: (rows, cols, 31) float32",
                 cases=_cases, check=_check)
-registry.variant("fhog", "reference", "variants.fhog.reference:fhog",
+registry.variant("fhog", "reference", "aubench.variants.fhog.reference:fhog",
                  "plain NumPy, stage by stage; votes accumulated with np.add.at in dlib's order")
-registry.variant("fhog", "vectorised", "variants.fhog.vectorised:fhog",
+registry.variant("fhog", "vectorised", "aubench.variants.fhog.vectorised:fhog",
                  "NumPy with an orientation lookup table and np.bincount (float64) vote sums; ~1e-7 from dlib")
-registry.variant("fhog", "numba", "variants.fhog.numba_kernel:fhog",
+registry.variant("fhog", "numba", "aubench.variants.fhog.numba_kernel:fhog",
                  "Numba loops over pixels in dlib's order and float32 arithmetic; bit-exact", requires=("numba",))
-registry.variant("fhog", "numba_tables", "variants.fhog.numba_tables:fhog",
+registry.variant("fhog", "numba_tables", "aubench.variants.fhog.numba_tables:fhog",
                  "Numba loops with the orientation bin looked up by (gx, gy) and weights per row/column; bit-exact",
                  requires=("numba",))

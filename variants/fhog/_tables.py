@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from variants.fhog.reference import DIRECTIONS
+from aubench.variants.fhog.reference import DIRECTIONS
 
 F32 = np.float32
 MAX_DIFF = 255  # uint8 central differences lie in [-255, 255]
@@ -55,11 +55,11 @@ def axis_weights(n_visible: int, cell_size: int, simd: np.ndarray | None):
 
 
 def _cached_orientation_table() -> np.ndarray:
-    """:func:`orientation_table`, kept in the derived-array cache (:mod:`pipeline.cache`) under a
+    """:func:`orientation_table`, kept in the derived-array cache (:mod:`aubench.pipeline.cache`) under a
     key made from the direction vectors it is computed from (25 ms to build, at every start)."""
     import hashlib
 
-    from pipeline import cache
+    from aubench.pipeline import cache
 
     key = "fhog-orientation-" + hashlib.sha256(np.ascontiguousarray(DIRECTIONS).tobytes()).hexdigest()[:24]
     size = 2 * MAX_DIFF + 1

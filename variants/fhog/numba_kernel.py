@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from variants._jit import jit
-from variants.fhog.reference import DIRECTIONS, cell_layout, check_image, simd_columns
+from aubench.variants._jit import jit
+from aubench.variants.fhog.reference import DIRECTIONS, cell_layout, check_image, simd_columns
 
 F32 = np.float32
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from variants._jit import jit
-from variants.fhog._tables import MAX_DIFF, ORIENTATION
-from variants.fhog.numba_kernel import _features
-from variants.fhog.reference import SIMD_WIDTH, cell_layout, check_image
+from aubench.variants._jit import jit
+from aubench.variants.fhog._tables import MAX_DIFF, ORIENTATION
+from aubench.variants.fhog.numba_kernel import _features
+from aubench.variants.fhog.reference import SIMD_WIDTH, cell_layout, check_image
 
 
 @jit

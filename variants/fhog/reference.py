@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pipeline.errors import InputError
+from aubench.pipeline.errors import InputError
 
 F32 = np.float32
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from variants.fhog._tables import MAX_DIFF, ORIENTATION, axis_weights
-from variants.fhog.reference import EPS, SCALE, TEXTURE_SCALE, TRUNCATION, cell_layout, check_image, simd_columns
+from aubench.variants.fhog._tables import MAX_DIFF, ORIENTATION, axis_weights
+from aubench.variants.fhog.reference import EPS, SCALE, TEXTURE_SCALE, TRUNCATION, cell_layout, check_image, simd_columns
 
 F32 = np.float32
 

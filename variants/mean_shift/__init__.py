@@ -1,19 +1,19 @@
 """Kernel ``mean_shift``: KDE mean-shift of landmarks in their response maps on OpenFace's 0.1-cell grid.
 
-Contract: :func:`variants.mean_shift.reference.mean_shift`
+Contract: :func:`aubench.variants.mean_shift.reference.mean_shift`
 (``LandmarkDetectorModel.cpp::CLNF::NonVectorisedMeanShift_precalc_kde``). The KDE
-table is an explicit cache object (:class:`variants.mean_shift.kde.KdeCache`).
+table is an explicit cache object (:class:`aubench.variants.mean_shift.kde.KdeCache`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from variants.mean_shift.kde import build_kde_table
+    from aubench.variants.mean_shift.kde import build_kde_table
 
     for window, sigma, n in ((11, 1.5, 68), (9, 1.62135673, 51), (7, 1.75, 68), (3, 1.0, 28), (5, 1.0, 28)):
         responses = (rng.random((n, window, window)) ** 4).astype(np.float32)
@@ -29,9 +29,9 @@ _check = registry.array_check(np.float32, atol=1e-4, unit=" cells")
 
 registry.kernel("mean_shift", summary="KDE mean-shift in the response maps (0.1-cell precomputed kernels)",
                 cases=_cases, check=_check)
-registry.variant("mean_shift", "reference", "variants.mean_shift.reference:mean_shift",
+registry.variant("mean_shift", "reference", "aubench.variants.mean_shift.reference:mean_shift",
                  "plain NumPy, one landmark at a time")
-registry.variant("mean_shift", "vectorised", "variants.mean_shift.vectorised:mean_shift",
+registry.variant("mean_shift", "vectorised", "aubench.variants.mean_shift.vectorised:mean_shift",
                  "all landmarks at once with fancy indexing into the KDE table")
-registry.variant("mean_shift", "numba", "variants.mean_shift.numba_kernel:mean_shift",
+registry.variant("mean_shift", "numba", "aubench.variants.mean_shift.numba_kernel:mean_shift",
                  "Numba loop with OpenFace's sequential float32 sums", requires=("numba",))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from variants._jit import jit
+from aubench.variants._jit import jit
 
 
 @jit

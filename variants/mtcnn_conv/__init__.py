@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_conv``: the MTCNN convolution layer (valid cross-correlation + bias).
 
-Contract: :func:`variants.mtcnn_conv.reference.convolution`. Cases: every convolution
+Contract: :func:`aubench.variants.mtcnn_conv.reference.convolution`. Cases: every convolution
 layer of PNet, RNet and ONet (real weights from ``model/mtcnn_detector/*.dat``) on
 image-like inputs (a normalised real frame for the first layers, PReLU-like activations
 for the deeper ones), batches of 1 and several, and PNet's per-pixel layer as 1x1 kernels.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _image_like(rng, n, h, w):
@@ -23,7 +23,7 @@ def _image_like(rng, n, h, w):
 
 
 def _cases(rng, models_dir):
-    from pipeline.models.mtcnn_dat import read_mtcnn
+    from aubench.pipeline.models.mtcnn_dat import read_mtcnn
 
     model = read_mtcnn(models_dir)
     sizes = {"PNet": [(1, 37, 29)], "RNet": [(3, 24, 24)], "ONet": [(2, 48, 48)]}
@@ -52,7 +52,7 @@ _check = registry.array_check(np.float32, atol=1e-5, rtol=1e-5)
 
 registry.kernel("mtcnn_conv", summary="MTCNN convolution layer: valid cross-correlation of channel-last maps + bias",
                 cases=_cases, check=_check)
-registry.variant("mtcnn_conv", "reference", "variants.mtcnn_conv.reference:convolution",
+registry.variant("mtcnn_conv", "reference", "aubench.variants.mtcnn_conv.reference:convolution",
                  "plain NumPy, one matmul per kernel offset, float64 sums")
-registry.variant("mtcnn_conv", "im2col", "variants.mtcnn_conv.im2col:convolution",
+registry.variant("mtcnn_conv", "im2col", "aubench.variants.mtcnn_conv.im2col:convolution",
                  "strided im2col of the whole batch and one float32 BLAS GEMM")

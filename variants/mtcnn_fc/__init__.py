@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_fc``: MTCNN's fully connected layers on flattened features.
 
-Contract: :func:`variants.mtcnn_fc.reference.fully_connected`. Cases: the fully connected
+Contract: :func:`aubench.variants.mtcnn_fc.reference.fully_connected`. Cases: the fully connected
 layers of RNet and ONet (real weights) on PReLU-like features, batches of 1 and 30.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.models.mtcnn_dat import read_mtcnn
+    from aubench.pipeline.models.mtcnn_dat import read_mtcnn
 
     model = read_mtcnn(models_dir)
     for net in (model.rnet, model.onet):
@@ -27,6 +27,6 @@ _check = registry.array_check(np.float32, atol=1e-5, rtol=1e-5)
 
 registry.kernel("mtcnn_fc", summary="MTCNN fully connected layer: weights @ features + bias per sample",
                 cases=_cases, check=_check)
-registry.variant("mtcnn_fc", "reference", "variants.mtcnn_fc.reference:fully_connected",
+registry.variant("mtcnn_fc", "reference", "aubench.variants.mtcnn_fc.reference:fully_connected",
                  "plain NumPy, one sample at a time, float64 sums")
-registry.variant("mtcnn_fc", "blas", "variants.mtcnn_fc.blas:fully_connected", "one float32 GEMM for the batch")
+registry.variant("mtcnn_fc", "blas", "aubench.variants.mtcnn_fc.blas:fully_connected", "one float32 GEMM for the batch")

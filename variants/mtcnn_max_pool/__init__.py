@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_max_pool``: MTCNN max-pooling (OpenFace's rounded output size, clipped windows).
 
-Contract: :func:`variants.mtcnn_max_pool.reference.max_pool`. Cases: the pooling layers of
+Contract: :func:`aubench.variants.mtcnn_max_pool.reference.max_pool`. Cases: the pooling layers of
 PNet, RNet and ONet on the map sizes the detector gives them (even and odd, so the edge
 windows are partial) and a kernel smaller than its stride.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.models.mtcnn_dat import read_mtcnn
+    from aubench.pipeline.models.mtcnn_dat import read_mtcnn
 
     model = read_mtcnn(models_dir)
     sizes = {"PNet": [(1, 94, 126), (1, 11, 13)], "RNet": [(4, 22, 22), (4, 9, 9)], "ONet": [(2, 46, 46), (2, 19, 19), (2, 8, 8)]}
@@ -31,7 +31,7 @@ _check = registry.array_check(np.float32)
 
 registry.kernel("mtcnn_max_pool", summary="MTCNN max-pooling with OpenFace's rounded output size",
                 cases=_cases, check=_check)
-registry.variant("mtcnn_max_pool", "reference", "variants.mtcnn_max_pool.reference:max_pool",
+registry.variant("mtcnn_max_pool", "reference", "aubench.variants.mtcnn_max_pool.reference:max_pool",
                  "plain NumPy, one output cell at a time over the batch and channels")
-registry.variant("mtcnn_max_pool", "numba", "variants.mtcnn_max_pool.numba_kernel:max_pool",
+registry.variant("mtcnn_max_pool", "numba", "aubench.variants.mtcnn_max_pool.numba_kernel:max_pool",
                  "compiled loops over cells and channels", requires=("numba",))

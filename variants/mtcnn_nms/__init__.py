@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_nms``: MTCNN's greedy non-maximum suppression on integer-rounded boxes.
 
-Contract: :func:`variants.mtcnn_nms.reference.nms`. Cases: the PNet candidates and the
+Contract: :func:`aubench.variants.mtcnn_nms.reference.nms`. Cases: the PNet candidates and the
 RNet/ONet boxes of the C++ trace (frame 1 of default.wmv) with both overlap kinds, random
 clustered boxes with tied scores, half-pixel coordinates (rounding ties), empty and
 negative-size boxes, and no boxes.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
@@ -46,6 +46,6 @@ def _check(expected, actual, case):
 
 registry.kernel("mtcnn_nms", summary="MTCNN greedy non-maximum suppression (IoU or min-area overlap)",
                 cases=_cases, check=_check)
-registry.variant("mtcnn_nms", "reference", "variants.mtcnn_nms.reference:nms", "plain Python loop over NumPy rects")
-registry.variant("mtcnn_nms", "numba", "variants.mtcnn_nms.numba_kernel:nms",
+registry.variant("mtcnn_nms", "reference", "aubench.variants.mtcnn_nms.reference:nms", "plain Python loop over NumPy rects")
+registry.variant("mtcnn_nms", "numba", "aubench.variants.mtcnn_nms.numba_kernel:nms",
                  "the same greedy loop compiled with Numba", requires=("numba",))

@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_prelu``: MTCNN's PReLU (per-channel negative slope).
 
-Contract: :func:`variants.mtcnn_prelu.reference.prelu`. Cases: every PReLU layer of PNet,
+Contract: :func:`aubench.variants.mtcnn_prelu.reference.prelu`. Cases: every PReLU layer of PNet,
 RNet and ONet (real slopes) on maps and flat features with both signs, and exact zeros.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.models.mtcnn_dat import read_mtcnn
+    from aubench.pipeline.models.mtcnn_dat import read_mtcnn
 
     model = read_mtcnn(models_dir)
     for net in (model.pnet, model.rnet, model.onet):
@@ -29,6 +29,6 @@ _check = registry.array_check(np.float32)
 
 registry.kernel("mtcnn_prelu", summary="MTCNN PReLU: x >= 0 ? x : slope[c] * x on the last axis",
                 cases=_cases, check=_check)
-registry.variant("mtcnn_prelu", "reference", "variants.mtcnn_prelu.reference:prelu", "plain NumPy where")
-registry.variant("mtcnn_prelu", "numba", "variants.mtcnn_prelu.numba_kernel:prelu",
+registry.variant("mtcnn_prelu", "reference", "aubench.variants.mtcnn_prelu.reference:prelu", "plain NumPy where")
+registry.variant("mtcnn_prelu", "numba", "aubench.variants.mtcnn_prelu.numba_kernel:prelu",
                  "one Numba pass, no temporaries", requires=("numba",))

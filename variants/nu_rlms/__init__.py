@@ -1,6 +1,6 @@
 """Kernel ``nu_rlms``: the update loop of one NU-RLMS call (``CLNF::NU_RLMS``).
 
-Contract: :func:`variants.nu_rlms.reference.nu_rlms`. The loop is the CLNF fit's
+Contract: :func:`aubench.variants.nu_rlms.reference.nu_rlms`. The loop is the CLNF fit's
 inner cost (14 calls of up to 5 updates per tracked frame), so its Python overhead
 is what a compiled variant removes.
 """
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.landmarks import patch_experts as pe
-    from pipeline.landmarks import pdm as pdm_ops
-    from pipeline.models.pdm import read_pdm
-    from variants.mean_shift.kde import build_kde_table
-    from variants.mean_shift.reference import mean_shift
+    from aubench.pipeline.landmarks import patch_experts as pe
+    from aubench.pipeline.landmarks import pdm as pdm_ops
+    from aubench.pipeline.models.pdm import read_pdm
+    from aubench.variants.mean_shift.kde import build_kde_table
+    from aubench.variants.mean_shift.reference import mean_shift
 
     pdm = read_pdm(models_dir / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt")
     n, m = pdm.n_points, pdm.n_modes
@@ -48,7 +48,7 @@ def _check(expected, actual, case):
     g_e, l_e, u_e, c_e, _, _ = expected
     g_a, l_a, u_a, c_a, _, _ = actual
     assert u_e == u_a and c_e == c_a, f"{case.label}: updates {u_a} (converged {c_a}), expected {u_e} ({c_e})"
-    from pipeline.landmarks import pdm as pdm_ops
+    from aubench.pipeline.landmarks import pdm as pdm_ops
 
     pdm = case.args[0]
     err = float(np.abs(pdm_ops.calc_shape_2d(pdm, g_a, l_a) - pdm_ops.calc_shape_2d(pdm, g_e, l_e)).max())
@@ -59,7 +59,7 @@ def _check(expected, actual, case):
 
 registry.kernel("nu_rlms", summary="NU-RLMS update loop (mean-shift, Gauss-Newton step, parameter update)",
                 cases=_cases, check=_check)
-registry.variant("nu_rlms", "reference", "variants.nu_rlms.reference:nu_rlms",
+registry.variant("nu_rlms", "reference", "aubench.variants.nu_rlms.reference:nu_rlms",
                  "plain NumPy loop over the PDM operations and the mean_shift kernel")
-registry.variant("nu_rlms", "numba", "variants.nu_rlms.numba_kernel:nu_rlms",
+registry.variant("nu_rlms", "numba", "aubench.variants.nu_rlms.numba_kernel:nu_rlms",
                  "whole loop compiled, mean-shift fused, normal equations in double", requires=("numba",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.landmarks import pdm as pdm_ops
+from aubench.pipeline.landmarks import pdm as pdm_ops
 
 
 def _gemm(a, b):
@@ -28,14 +28,14 @@ def nu_rlms(pdm, responses, base_shape, sim_img_to_ref, sim_ref_to_img, visible,
 
     Parameters
     ----------
-    pdm : :class:`pipeline.models.pdm.PDMModel` (n points, m modes).
+    pdm : :class:`aubench.pipeline.models.pdm.PDMModel` (n points, m modes).
     responses : (n, w, w) float32 response maps.
     base_shape : (n, 2) float32 landmarks the maps are centred on.
     sim_img_to_ref, sim_ref_to_img : (2, 2) float32.
     visible : (n,) bool.
     weights : (2n,) float32 diagonal of the NU-RLMS weight matrix (ones = unweighted).
     reg_diag : (6,) or (6+m,) float32 diagonal of the regularisation (0 for the global params).
-    kde : :class:`variants.mean_shift.kde.KdeTable` for w and ``a = -0.5/sigma^2``.
+    kde : :class:`aubench.variants.mean_shift.kde.KdeTable` for w and ``a = -0.5/sigma^2``.
     params_global : (6,) float32; params_local : (m,) float32.
     rigid : bool; max_iterations : int; convergence_threshold : float (px).
     mean_shift : the resolved ``mean_shift`` kernel.

@@ -1,6 +1,6 @@
 """Kernel ``patch_response``: CCNF patch-expert response maps of a set of landmarks.
 
-Contract: :func:`variants.patch_response.reference.patch_response`
+Contract: :func:`aubench.variants.patch_response.reference.patch_response`
 (``CCNF_patch_expert.cpp::CCNF_patch_expert::ResponseOpenBlas``).
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.landmarks.patch_experts import SigmaCache
-    from pipeline.models.ccnf import read_ccnf_scale
+    from aubench.pipeline.landmarks.patch_experts import SigmaCache
+    from aubench.pipeline.models.ccnf import read_ccnf_scale
 
     experts = read_ccnf_scale(models_dir / "model" / "patch_experts" / "ccnf_patches_0.25_general.txt")
     cache = SigmaCache()
@@ -32,12 +32,12 @@ _check = registry.array_check(np.float32, atol=2e-5, rtol=1e-4)  # Sigma product
 
 registry.kernel("patch_response", summary="CCNF patch-expert response maps (im2col, neurons, Sigma)",
                 cases=_cases, check=_check)
-registry.variant("patch_response", "reference", "variants.patch_response.reference:patch_response",
+registry.variant("patch_response", "reference", "aubench.variants.patch_response.reference:patch_response",
                  "plain NumPy, one landmark and one window position at a time")
-registry.variant("patch_response", "batched", "variants.patch_response.batched:patch_response",
+registry.variant("patch_response", "batched", "aubench.variants.patch_response.batched:patch_response",
                  "all landmarks at once: strided im2col, one batched matmul for all neurons, batched Sigma")
-registry.variant("patch_response", "numba", "variants.patch_response.numba_kernel:patch_response",
+registry.variant("patch_response", "numba", "aubench.variants.patch_response.numba_kernel:patch_response",
                  "Numba-compiled im2col and sigmoid sum per landmark, BLAS matmuls", requires=("numba",))
-registry.variant("patch_response", "numba_f32", "variants.patch_response.numba_kernel:patch_response_f32",
+registry.variant("patch_response", "numba_f32", "aubench.variants.patch_response.numba_kernel:patch_response_f32",
                  "as numba, with the im2col matrix and its product in float32 (OpenFace's sgemm precision)",
                  requires=("numba",))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from variants._jit import jit
+from aubench.variants._jit import jit
 
 
 _LOG2E = 1.4426950408889634

@@ -43,9 +43,9 @@ def patch_response(areas_of_interest: np.ndarray, weight_matrices: np.ndarray, a
     ----------
     areas_of_interest : (n, A, A) float32
         Image patches in the reference frame (``A = w + s - 1``), as sampled by
-        ``cv2.warpAffine`` in :func:`pipeline.landmarks.patch_experts.sample_areas`.
+        ``cv2.warpAffine`` in :func:`aubench.pipeline.landmarks.patch_experts.sample_areas`.
     weight_matrices : (n, k, 1 + s*s) float32
-        Per landmark :meth:`pipeline.models.ccnf.CCNFPatchExpert.weight_matrix` (bias first).
+        Per landmark :meth:`aubench.pipeline.models.ccnf.CCNFPatchExpert.weight_matrix` (bias first).
     alphas : (n, k) float64
         Neuron alphas.
     sigmas : (n, w*w, w*w) float32

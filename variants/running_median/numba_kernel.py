@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from variants._jit import jit
-from variants.running_median.state import RunningMedianState
+from aubench.variants._jit import jit
+from aubench.variants.running_median.state import RunningMedianState
 
 
 @jit

@@ -1,6 +1,6 @@
 """Kernel ``validator_conv``: a convolution layer of OpenFace's CNN detection validator.
 
-Contract: :func:`variants.validator_conv.reference.convolution` (``convolution_direct_blas``).
+Contract: :func:`aubench.variants.validator_conv.reference.convolution` (``convolution_direct_blas``).
 Cases: both convolution layers of several views of ``model/detection_validation/validator_cnn.txt``
 (real weights) on inputs like the ones they see: a normalised warped face (60x60, zeros
 outside the face mask) for the first layer, rectified and pooled maps for the second.
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from pipeline.landmarks.validator import prepare_layers
-    from pipeline.models.clnf_model import read_main_model
-    from pipeline.models.validator import read_validator
+    from aubench.pipeline.landmarks.validator import prepare_layers
+    from aubench.pipeline.models.clnf_model import read_main_model
+    from aubench.pipeline.models.validator import read_validator
 
     spec = read_main_model(models_dir / "model" / "main_clnf_general.txt")
     model = read_validator(spec.validator)
@@ -40,9 +40,9 @@ _check = registry.array_check(np.float32, atol=2e-5, rtol=2e-5)
 
 registry.kernel("validator_conv", summary="CNN detection validator convolution layer (valid, summed over maps, + bias)",
                 cases=_cases, check=_check)
-registry.variant("validator_conv", "reference", "variants.validator_conv.reference:convolution",
+registry.variant("validator_conv", "reference", "aubench.variants.validator_conv.reference:convolution",
                  "transposed im2col (one contiguous block per tap) and one float32 BLAS GEMM, as the C++'s sgemm")
-registry.variant("validator_conv", "numba", "variants.validator_conv.numba_kernel:convolution",
+registry.variant("validator_conv", "numba", "aubench.variants.validator_conv.numba_kernel:convolution",
                  "Numba shifted accumulation: each tap into the whole map, vectorised along x, no im2col copy "
                  "(not faster here: 1.31x the reference's time in the kernel benchmark, so no preset uses it)",
                  requires=("numba",))

@@ -1,13 +1,13 @@
 """Kernel ``warp_areas``: the areas of interest around landmarks (``cv::warpAffine`` in ``Patch_experts::Response``).
 
-Contract: :func:`variants.warp_areas.reference.warp_areas`.
+Contract: :func:`aubench.variants.warp_areas.reference.warp_areas`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline import registry
+from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
@@ -29,8 +29,8 @@ _check = registry.array_check(np.float32)
 
 registry.kernel("warp_areas", summary="areas of interest around landmarks (OpenCV warpAffine, bilinear, fixed point)",
                 cases=_cases, check=_check)
-registry.variant("warp_areas", "reference", "variants.warp_areas.reference:warp_areas",
+registry.variant("warp_areas", "reference", "aubench.variants.warp_areas.reference:warp_areas",
                  "one cv2.warpAffine call per landmark")
-registry.variant("warp_areas", "numba", "variants.warp_areas.numba_kernel:warp_areas",
+registry.variant("warp_areas", "numba", "aubench.variants.warp_areas.numba_kernel:warp_areas",
                  "OpenCV's fixed-point bilinear warp re-implemented, all landmarks in one compiled call",
                  requires=("numba",))

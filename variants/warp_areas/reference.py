@@ -16,7 +16,7 @@ def warp_areas(gray, tx, ty, a1, b1, area_size):
     ----------
     gray : (H, W) float32 grey image.
     tx, ty : (k,) float64 translations of the k maps (float32 values, see
-        :func:`pipeline.landmarks.patch_experts.warp_matrix`).
+        :func:`aubench.pipeline.landmarks.patch_experts.warp_matrix`).
     a1, b1 : float, scale-rotation of the map (float32 values).
     area_size : int A.
 

@@ -2,7 +2,7 @@
 
 With the exact landmarks of the trace the aligned faces are bit-identical; with the CSV's
 landmarks (0.1 px precision) they differ by a few grey levels on a few pixels. Whole-clip
-figures: ``python -m experiments.harness.au_features_parity``.
+figures: ``python -m aubench.harness.au_features_parity``.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import registry
-from pipeline.au import align
-from pipeline.errors import InputError
-from pipeline.io.frames import open_input
-from pipeline.io.hog_file import read_hog
-from pipeline.io.openface_csv import read_openface_csv
-from pipeline.landmarks.pdm import calc_params
-from pipeline.models.pdm import read_pdm
-from pipeline.models.triangulation import read_triangulation
-from pipeline.timing import StageTimer
-from variants.face_mask.reference import face_mask as face_mask_reference
+from aubench.pipeline import registry
+from aubench.pipeline.au import align
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.frames import open_input
+from aubench.pipeline.io.hog_file import read_hog
+from aubench.pipeline.io.openface_csv import read_openface_csv
+from aubench.pipeline.landmarks.pdm import calc_params
+from aubench.pipeline.models.pdm import read_pdm
+from aubench.pipeline.models.triangulation import read_triangulation
+from aubench.pipeline.timing import StageTimer
+from aubench.variants.face_mask.reference import face_mask as face_mask_reference
 
 from ...conftest import MEDIA, MODELS, REFERENCE, TRACE
 

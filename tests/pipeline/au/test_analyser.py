@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import pipeline.au.analyser as analyser_module
-from experiments.harness.au_reference import (csv_landmarks, load_online_trace, read_csv_columns, read_csv_text,
+import aubench.pipeline.au.analyser as analyser_module
+from aubench.harness.au_reference import (csv_landmarks, load_online_trace, read_csv_columns, read_csv_text,
                                               read_hog_file)
-from pipeline import registry
-from pipeline.au.analyser import FaceAnalyser
-from pipeline.config import AnalyserParameters
-from pipeline.errors import InputError
+from aubench.pipeline import registry
+from aubench.pipeline.au.analyser import FaceAnalyser
+from aubench.pipeline.config import AnalyserParameters
+from aubench.pipeline.errors import InputError
 
 from ...conftest import MEDIA, MODELS, REFERENCE, TRACE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.harness.au_reference import load_online_trace, read_hog_file
-from pipeline import registry
-from pipeline.au.calibration import RunningMedians, updates_median, view_id
+from aubench.harness.au_reference import load_online_trace, read_hog_file
+from aubench.pipeline import registry
+from aubench.pipeline.au.calibration import RunningMedians, updates_median, view_id
 
 from ...conftest import REFERENCE, TRACE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.harness.au_reference import csv_landmarks, read_csv_columns
-from pipeline.au.geometry import empty_geometry_descriptor, fit_geometry, geometry_descriptor
-from pipeline.models.pdm import read_pdm
+from aubench.harness.au_reference import csv_landmarks, read_csv_columns
+from aubench.pipeline.au.geometry import empty_geometry_descriptor, fit_geometry, geometry_descriptor
+from aubench.pipeline.models.pdm import read_pdm
 
 from ...conftest import MODELS, REFERENCE, TRACE
 

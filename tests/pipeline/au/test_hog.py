@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline import registry
-from pipeline.au.hog import descriptor, hog_descriptor
-from pipeline.errors import InputError
-from pipeline.io.hog_file import read_hog
-from pipeline.io.openface_csv import read_openface_csv
-from pipeline.timing import StageTimer
+from aubench.pipeline import registry
+from aubench.pipeline.au.hog import descriptor, hog_descriptor
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.hog_file import read_hog
+from aubench.pipeline.io.openface_csv import read_openface_csv
+from aubench.pipeline.timing import StageTimer
 
 from ...conftest import REFERENCE, TRACE
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from experiments.harness.au_reference import load_online_trace, read_csv_text, read_hog_file
-from pipeline import registry
-from pipeline.au.postprocess import (format_au, intensity_offset, offline_intensity, offline_occurrence)
-from pipeline.au.predictors import AUPredictor
-from pipeline.models.au_models import read_au_models
+from aubench.harness.au_reference import load_online_trace, read_csv_text, read_hog_file
+from aubench.pipeline import registry
+from aubench.pipeline.au.postprocess import (format_au, intensity_offset, offline_intensity, offline_occurrence)
+from aubench.pipeline.au.predictors import AUPredictor
+from aubench.pipeline.models.au_models import read_au_models
 
 from ...conftest import MODELS, REFERENCE, TRACE
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.harness.au_reference import load_online_trace
-from pipeline import registry
-from pipeline.au.predictors import AUPredictor
-from pipeline.models.au_models import read_au_models
+from aubench.harness.au_reference import load_online_trace
+from aubench.pipeline import registry
+from aubench.pipeline.au.predictors import AUPredictor
+from aubench.pipeline.models.au_models import read_au_models
 
 from ...conftest import MODELS, TRACE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from pipeline.cli import main
+from aubench.cli import main
 
 from ...conftest import MEDIA, REFERENCE
 

@@ -6,15 +6,15 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline import registry
-from pipeline.config import DetectorParameters
-from pipeline.detect import mtcnn
-from pipeline.detect.mtcnn import MTCNNDetector
-from pipeline.errors import InputError
-from pipeline.timing import StageTimer
+from aubench.pipeline import registry
+from aubench.pipeline.config import DetectorParameters
+from aubench.pipeline.detect import mtcnn
+from aubench.pipeline.detect.mtcnn import MTCNNDetector
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.timing import StageTimer
 
 from ...conftest import MEDIA, MODELS, TRACE
-from experiments.harness.detect_parity import SELECTIONS
+from aubench.harness.detect_parity import SELECTIONS
 
 MTCNN_TRACE = TRACE / "mtcnn"
 

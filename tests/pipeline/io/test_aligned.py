@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.io.aligned import AlignedWriter, aligned_name
+from aubench.pipeline.io.aligned import AlignedWriter, aligned_name
 from tests.conftest import REFERENCE
 
 

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import OutputParameters
-from pipeline.errors import InputError
-from pipeline.io.csv_out import CsvSchema, CsvWriter, format_row, rewrite_au_columns, write_csv
-from pipeline.io.openface_csv import read_openface_csv
-from pipeline.io.records import FaceRecord
+from aubench.pipeline.config import OutputParameters
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, format_row, rewrite_au_columns, write_csv
+from aubench.pipeline.io.openface_csv import read_openface_csv
+from aubench.pipeline.io.records import FaceRecord
 from tests.conftest import REFERENCE
 
 VIDEO_CSVS = [REFERENCE / "default" / "default.csv", REFERENCE / "multi_face" / "multi_face.csv"]

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.io.frames import open_input
-from pipeline.io.openface_csv import read_openface_csv
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.frames import open_input
+from aubench.pipeline.io.openface_csv import read_openface_csv
 from tests.conftest import MEDIA, REFERENCE
 
 

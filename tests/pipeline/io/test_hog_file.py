@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import InputError
-from pipeline.io.hog_file import HogWriter, read_hog, write_hog
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.hog_file import HogWriter, read_hog, write_hog
 from tests.conftest import REFERENCE
 
 HOGS = sorted(REFERENCE.glob("*/*.hog"))

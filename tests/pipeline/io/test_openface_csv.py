@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.io.openface_csv import read_openface_csv
+from aubench.pipeline.errors import InputError
+from aubench.pipeline.io.openface_csv import read_openface_csv
 from tests.conftest import REFERENCE
 
 

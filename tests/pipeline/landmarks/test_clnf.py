@@ -8,10 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from pipeline import registry
-from pipeline.config import LandmarkParameters
-from pipeline.landmarks.clnf import CLNF, ROTATION_HYPOTHESES, part_parameters
-from pipeline.timing import StageTimer
+from aubench.pipeline import registry
+from aubench.pipeline.config import LandmarkParameters
+from aubench.pipeline.landmarks.clnf import CLNF, ROTATION_HYPOTHESES, part_parameters
+from aubench.pipeline.timing import StageTimer
 
 from ...conftest import MODELS, TRACE
 from ...tolerances import assert_close

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.landmarks import gaze as G
-from pipeline.landmarks import pose as Q
-from pipeline.models.pdm import read_pdm
+from aubench.pipeline.landmarks import gaze as G
+from aubench.pipeline.landmarks import pose as Q
+from aubench.pipeline.models.pdm import read_pdm
 from tests.conftest import MODELS, TRACE
 from tests.pipeline.landmarks._reference_csv import block, load
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import registry
-from pipeline.landmarks import patch_experts as pe
-from pipeline.models.ccnf import read_ccnf_scale
+from aubench.pipeline import registry
+from aubench.pipeline.landmarks import patch_experts as pe
+from aubench.pipeline.models.ccnf import read_ccnf_scale
 
 from ...conftest import MEDIA, MODELS, TRACE
 

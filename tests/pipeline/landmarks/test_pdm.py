@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.landmarks import pdm as P
-from pipeline.models.pdm import read_pdm
+from aubench.pipeline.landmarks import pdm as P
+from aubench.pipeline.models.pdm import read_pdm
 from tests.conftest import MODELS, TRACE
 from tests.tolerances import assert_close
 from tests.pipeline.landmarks._reference_csv import block, load

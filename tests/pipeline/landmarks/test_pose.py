@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.landmarks import pose as Q
-from pipeline.models.pdm import read_pdm
+from aubench.pipeline.landmarks import pose as Q
+from aubench.pipeline.models.pdm import read_pdm
 from tests.conftest import MODELS, TRACE
 from tests.pipeline.landmarks._reference_csv import block, load
 
@@ -77,7 +77,7 @@ def test_zero_scale_gives_zero_pose(pdm68):
 def test_pose_wrt_camera_is_pose_for_a_centred_head(pdm68):
     intr = Q.camera_intrinsics(640, 480)
     g = np.array([1.0, 0.1, 0.2, 0.0, 320.0, 240.0], np.float32)
-    from pipeline.landmarks.pdm import calc_shape_2d
+    from aubench.pipeline.landmarks.pdm import calc_shape_2d
 
     lm = calc_shape_2d(pdm68, g)
     a = Q.get_pose(pdm68, g, None, lm, intr)

@@ -1,4 +1,4 @@
-"""Landmarks recovered from an OpenFace CSV's rounded records (pipeline.landmarks.recorded)."""
+"""Landmarks recovered from an OpenFace CSV's rounded records (aubench.pipeline.landmarks.recorded)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.io.openface_csv import read_openface_csv
-from pipeline.landmarks import recorded
-from pipeline.landmarks.pdm import calc_shape_2d
-from pipeline.landmarks.pose import camera_intrinsics, get_shape_3d
+from aubench.pipeline.io.openface_csv import read_openface_csv
+from aubench.pipeline.landmarks import recorded
+from aubench.pipeline.landmarks.pdm import calc_shape_2d
+from aubench.pipeline.landmarks.pose import camera_intrinsics, get_shape_3d
 from tests.conftest import MODELS, REFERENCE
 
 TRACE = REFERENCE / "trace" / "clnf"

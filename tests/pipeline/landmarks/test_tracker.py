@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.config import Config, LandmarkParameters
-from pipeline.errors import ConfigError
-from pipeline.landmarks import pdm as pdm_ops
-from pipeline.landmarks.clnf import FitResult
-from pipeline.landmarks.tracker import LandmarkTracker, c_mod
-from pipeline.registry import resolve
+from aubench.pipeline.config import Config, LandmarkParameters
+from aubench.pipeline.errors import ConfigError
+from aubench.pipeline.landmarks import pdm as pdm_ops
+from aubench.pipeline.landmarks.clnf import FitResult
+from aubench.pipeline.landmarks.tracker import LandmarkTracker, c_mod
+from aubench.pipeline.registry import resolve
 from tests.conftest import MEDIA, MODELS
 from tests.pipeline.landmarks._reference_csv import block, load
 from tests.tolerances import assert_close

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline import registry
-from pipeline.landmarks.validator import (
+from aubench.pipeline import registry
+from aubench.pipeline.landmarks.validator import (
     DetectionValidator,
     _max_pooling,
     certainty_from_output,

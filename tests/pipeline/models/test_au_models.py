@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.au_models import (read_au_model_list, read_au_models, read_au_predictor,
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.au_models import (read_au_model_list, read_au_models, read_au_predictor,
                                        read_main_au_file)
 
 from ...conftest import MODELS

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.ccnf import read_ccnf_scale
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.ccnf import read_ccnf_scale
 
 from ...conftest import MODELS
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.clnf_model import read_clnf_list, read_main_model
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.clnf_model import read_clnf_list, read_main_model
 
 from ...conftest import MODELS
 

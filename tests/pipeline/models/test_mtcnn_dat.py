@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.mtcnn_dat import DETECTOR_FILE, read_mtcnn, read_network
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.mtcnn_dat import DETECTOR_FILE, read_mtcnn, read_network
 
 from ...conftest import MODELS
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.openface_text import TextMatReader, read_mats
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.openface_text import TextMatReader, read_mats
 
 
 def test_reads_matrices_between_comment_lines(tmp_path):

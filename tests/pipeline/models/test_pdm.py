@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.pdm import read_pdm
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.pdm import read_pdm
 
 PDMS = {
     "pdms/In-the-wild_aligned_PDM_68.txt": (68, 34),

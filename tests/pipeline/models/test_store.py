@@ -23,9 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import cli, models
-from pipeline.errors import AubenchError
-from pipeline.models import store
+from aubench import cli
+from aubench.pipeline import models
+from aubench.pipeline.errors import AubenchError
+from aubench.pipeline.models import store
 from tests.conftest import MODELS
 
 URL_ROOT = f"{store.OFFICIAL_REPO}/{store.OPENFACE_TAG}"
@@ -359,7 +360,7 @@ class _FakeTTY(io.StringIO):
 
 
 def test_progress_is_one_live_line_on_a_terminal(server, tmp_path, manifest):
-    from pipeline.commands.models import _ProgressPrinter
+    from aubench.commands.models import _ProgressPrinter
     stream = _FakeTTY()
     printer = _ProgressPrinter(stream)
     store.fetch(tmp_path, manifest.subset([SMALL, BIG]), base_url=server.base_url, progress=printer)

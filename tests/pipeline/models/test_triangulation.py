@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.triangulation import read_triangulation, read_view_triangulations
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.triangulation import read_triangulation, read_view_triangulations
 
 
 def test_face_mask_mesh(models_dir):

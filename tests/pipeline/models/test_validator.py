@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import ModelFormatError
-from pipeline.models.validator import read_validator
+from aubench.pipeline.errors import ModelFormatError
+from aubench.pipeline.models.validator import read_validator
 
 VALIDATOR = "model/detection_validation/validator_cnn.txt"
 

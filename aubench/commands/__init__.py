@@ -1,0 +1,1 @@
+"""One module per ``aubench`` command (see :mod:`aubench.cli`)."""

@@ -1,0 +1,33 @@
+"""Arguments shared by several commands: ``--config``, ``--variant``, ``--models``."""
+
+from __future__ import annotations
+
+import argparse
+
+from aubench.pipeline import config as config_mod
+from aubench.pipeline.errors import ConfigError
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE",
+                        help="TOML config file or preset name (reference, fast); default: reference")
+    parser.add_argument("--variant", action="append", default=[], metavar="KERNEL=VARIANT",
+                        help="override one kernel's variant (repeatable), e.g. --variant fhog=numba")
+    parser.add_argument("--models", metavar="DIR",
+                        help="OpenFace model folder (with model/ and AU_predictors/); default: AUBENCH_MODELS or `aubench models use`")
+
+
+def parse_variant_overrides(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        kernel, sep, name = item.partition("=")
+        if not sep or not kernel or not name:
+            raise ConfigError(f"--variant {item!r}: expected KERNEL=VARIANT, e.g. --variant fhog=numba")
+        out[kernel.strip()] = name.strip()
+    return out
+
+
+def load_config(args: argparse.Namespace, **sections) -> config_mod.Config:
+    """The config file (or preset) with CLI overrides applied."""
+    cfg = config_mod.load_any(args.config)
+    return config_mod.with_overrides(cfg, variants=parse_variant_overrides(args.variant), **sections)

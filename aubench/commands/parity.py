@@ -1,0 +1,114 @@
+"""``aubench parity INPUT --reference CSV``: every parity figure against C++ OpenFace, with thresholds."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from aubench.commands._common import add_config_arguments, load_config
+from aubench.commands.profile import add_workload_arguments
+
+
+def register(sub) -> None:
+    p = sub.add_parser("parity", help="compare a run with C++ OpenFace's CSV; exit 1 when a threshold is missed",
+                       description="Runs the pipeline on INPUT (or takes --ours) and compares its CSV with C++ "
+                                   "OpenFace's: landmark error, pose, gaze, success, per-AU r/MAE/agreement, HOG "
+                                   "and aligned faces when both exist, detection IoU when given detections. "
+                                   "Thresholds come from the config's [parity] table.")
+    p.add_argument("input", help="video file, image, or folder of images (the clip the reference CSV is of)")
+    p.add_argument("--reference", metavar="CSV", help="C++ OpenFace CSV (default: ../shared/reference/<clip>/<clip>.csv)")
+    p.add_argument("--ours", metavar="CSV", help="compare this CSV instead of running the pipeline")
+    p.add_argument("--spread", metavar="CSV",
+                   help="C++ OpenFace's CSV of the same clip from another CPU (../shared/reference/cpu_spread/"
+                        "<clip>.csv): judge each figure by whether ours is no farther from the reference than "
+                        "that is (times [parity] spread_factor, plus a slack per figure) instead of by the "
+                        "fixed thresholds")
+    p.add_argument("--detections", metavar="CSV", help="C++ MTCNN detections (reference/detections/<clip>.csv)")
+    p.add_argument("--our-detections", metavar="CSV",
+                   help="our detections to compare with --detections (default: run `aubench detect` on the frames)")
+    add_config_arguments(p)
+    add_workload_arguments(p, "process only the first N frames (compared on the frames both CSVs hold)")
+    p.add_argument("-o", "--output", metavar="RESULTS.json", help="result file to write")
+    p.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from aubench.harness import parity, results, workload
+    from aubench.pipeline import config as config_mod
+    from aubench.pipeline.errors import InputError
+
+    cfg = load_config(args)
+    reference = Path(args.reference) if args.reference else parity.find_reference(args.input)
+    if reference is None:
+        raise InputError(f"{args.input}: no reference CSV found beside the shared media; give --reference CSV")
+    spread = Path(args.spread) if args.spread else None
+    if spread is not None and not spread.is_file():
+        raise InputError(f"{spread}: no such CSV; give --spread a C++ OpenFace CSV of the same clip from another "
+                         "CPU (../shared/reference/cpu_spread/<clip>.csv)")
+    # The C++ reference was written with -hogalign -simalign: write both so HOG and aligned faces are compared.
+    run_cfg = config_mod.with_overrides(cfg, output={"hogalign": True, "simalign": True})
+    wl = workload.Workload(Path(args.input), run_cfg, args.frames,
+                           Path(args.landmarks_from) if args.landmarks_from else None, reference)
+    doc = results.new_result("parity", cfg, wl.describe())
+    with tempfile.TemporaryDirectory(prefix="aubench-parity-") as tmp:
+        if args.ours:
+            ours = Path(args.ours)
+            doc["ours_from"] = str(ours)
+        else:
+            outcome = workload.run(wl, Path(tmp, "run"))
+            ours = outcome.csv
+            doc["timing"] = workload.timing_section(outcome)
+            results.record_stages(doc, outcome.extra["stages_ran"])
+        section = parity.parity_section(ours, reference, cfg.parity, spread_csv=spread)
+        if args.detections:
+            our_det = Path(args.our_detections) if args.our_detections else _run_detect(args, Path(tmp))
+            section["figures"]["detection"] = parity.compare_detections(our_det, args.detections)
+            rows = parity.checks(section["figures"], cfg.parity,
+                                 section["spread"]["figures"] if spread else None)
+            section["checks"] = [c.as_dict() for c in rows]
+            section["passed"] = all(c.passed for c in rows)
+    doc["parity"] = section
+    f = section["figures"]["frames"]
+    if spread:
+        rule = section["spread"]["rule"]
+        how = (f"judged against C++ on another CPU ({spread}): ours passes a figure when its distance from "
+               f"the reference is at most {rule['factor']:g} x C++'s plus a slack "
+               f"(r {cfg.parity.spread_slack_r:g}, MAE {cfg.parity.spread_slack_mae:g}, occurrence agreement "
+               f"{cfg.parity.spread_slack_occurrence:g}, success {cfg.parity.spread_slack_success:g}, "
+               f"{cfg.parity.spread_slack_px:g} px, "
+               f"{cfg.parity.spread_slack_deg:g} deg)")
+    else:
+        how = f"thresholds from config {cfg.name}"
+    print(f"parity of {Path(ours).name} against {reference} ({f['compared']} frames compared, "
+          f"{f['both_successful']} successful in both; {how})")
+    rows = [parity.Check(**c) for c in section["checks"]]
+    print(parity.format_checks(rows))
+    for note in parity.near_constant_notes(section["figures"], rows):
+        print(note)
+    for note in parity.unjudged_notes(section["figures"], section["spread"]["figures"] if spread else None):
+        print(note)
+    lm = section["figures"].get("landmarks", {})
+    if "unrounded_error_median_px" in lm:
+        print(f"landmark error between the CSVs' unrounded shapes (px): median {lm['unrounded_error_median_px']:.4f}, "
+              f"p95 {lm['unrounded_error_p95_px']:.4f} (the rows above include both CSVs' 0.1-px rounding)")
+    if args.output:
+        results.save(doc, args.output)
+        print(f"result written to {args.output}")
+    return 0 if section["passed"] else 1
+
+
+def _run_detect(args, tmp: Path) -> Path:
+    """Our detections of the frames the reference detections cover, through `aubench detect`."""
+    from aubench.harness import parity
+    from aubench import cli
+    from aubench.pipeline.errors import AubenchError
+
+    frames = max(parity.read_detections(args.detections))
+    out = tmp / "detections.csv"
+    argv = ["detect", args.input, "-o", str(out), "--frames", str(frames)]
+    if args.config:
+        argv += ["--config", args.config]
+    code = cli.main(argv)
+    if code != 0 or not out.is_file():
+        raise AubenchError(f"`aubench {' '.join(argv)}` failed (exit {code}); give --our-detections CSV instead")
+    return out

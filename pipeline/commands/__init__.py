@@ -1,1 +1,0 @@
-"""One module per ``aubench`` command (see :mod:`pipeline.cli`)."""

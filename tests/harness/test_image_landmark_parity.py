@@ -1,0 +1,24 @@
+"""Still-image landmark parity (issue 4: median <= 0.5 px against FaceLandmarkImg)."""
+
+from __future__ import annotations
+
+from aubench.pipeline import config
+
+from aubench.harness import image_landmark_parity
+
+from ..conftest import SHARED
+
+
+def test_every_sample_face_matches_cpp_faceLandmarkImg():
+    result = image_landmark_parity.run(SHARED, config.preset("fast"))
+    assert result["faces"] == 17  # sample1-5 one face each, sample6 twelve
+    assert result["median_px"] <= 0.5
+    # every face found and fitted (an unmatched or diverged face would be tens of px off)
+    assert result["max_px"] < 1.0
+
+
+def test_cli_prints_the_summary(capsys, tmp_path):
+    out = tmp_path / "img.json"
+    assert image_landmark_parity.main(["--config", "fast", "--json", str(out)]) == 0
+    assert "17 faces: median" in capsys.readouterr().out
+    assert out.is_file()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aubench.harness import stats
+
+
+def test_summary_ignores_nan_and_reports_n():
+    s = stats.summary([1.0, 2.0, float("nan"), 3.0])
+    assert s["n"] == 3 and s["median"] == 2.0 and s["min"] == 1.0 and s["max"] == 3.0
+    assert stats.summary([]) == {"n": 0}
+
+
+def test_bootstrap_ci_brackets_the_median_and_is_reproducible():
+    x = np.random.default_rng(3).normal(10.0, 1.0, 40)
+    low, high = stats.bootstrap_ci(x)
+    assert low <= np.median(x) <= high
+    assert (low, high) == stats.bootstrap_ci(x)
+    assert stats.bootstrap_ci([4.0]) == (4.0, 4.0)
+    with pytest.raises(ValueError):
+        stats.bootstrap_ci([float("nan")])
+
+
+def test_verdict_needs_significance_and_the_minimum_effect():
+    # clearly faster
+    assert stats.compare_ratios([0.80, 0.82, 0.79, 0.81, 0.80]).verdict == "faster"
+    # clearly slower
+    assert stats.compare_ratios([1.30, 1.28, 1.31, 1.29, 1.33]).verdict == "slower"
+    # significant but below the 5% minimum effect
+    c = stats.compare_ratios([0.98, 0.981, 0.979, 0.98, 0.982])
+    assert c.significant and c.verdict == "no change" and "minimum effect" in c.describe()
+    # large but noisy: the interval straddles 1
+    c = stats.compare_ratios([0.6, 1.5, 0.7, 1.4, 0.8])
+    assert not c.significant and c.verdict == "no change" and "not significant" in c.describe()
+    # too few pairs to call anything
+    assert stats.compare_ratios([0.5, 0.5]).verdict == "no change"
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.2, 5.0), min_size=1, max_size=30))
+def test_compare_ratios_interval_contains_its_median(ratios):
+    c = stats.compare_ratios(ratios)
+    assert c.ci_low <= c.ratio <= c.ci_high
+    assert c.verdict in ("faster", "slower", "no change")
+    if c.verdict == "faster":
+        assert c.ci_high < 1.0 and c.ratio <= 0.95
+    if c.verdict == "slower":
+        assert c.ci_low > 1.0 and c.ratio >= 1.05
+
+
+def test_pearson_r_constant_series():
+    assert stats.pearson_r([1, 1, 1], [1, 1, 1]) == 1.0
+    assert np.isnan(stats.pearson_r([1, 1, 1], [1, 2, 3]))
+    assert stats.pearson_r([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
