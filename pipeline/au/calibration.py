@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from aubench.pipeline.au.median_state import RunningMedianState, geom_median_state, hog_median_state
 from aubench.pipeline.registry import Kernels
-from aubench.variants.running_median.state import RunningMedianState, geom_median_state, hog_median_state
 
 FRONTAL = ((0.0, 0.0, 0.0),)
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from aubench.pipeline.au.predictor_bank import AUPredictorBank, build_bank
 from aubench.pipeline.models.au_models import AUModels
 from aubench.pipeline.registry import Kernels
-from aubench.variants.au_predict.bank import AUPredictorBank, build_bank
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ from aubench.pipeline.config import DetectorParameters
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.models.mtcnn_dat import MTCNNModel, Network, read_mtcnn
 from aubench.pipeline.timing import NULL_TIMER, StageTimer
-from aubench.variants.mtcnn_max_pool.reference import pooled_size
 
 F32 = np.float32
 FACE_SUPPORT = 12  # PNet sees 12x12 px
@@ -211,6 +210,16 @@ def receptive_field(net: Network) -> tuple[int, int]:
             field += (layer.kernel[1] - 1) * step
             step *= layer.stride[1]
     return field, step
+
+
+def pooled_size(size: int, kernel: int, stride: int) -> int:
+    """Cells along one axis after ``CNN_utils.cpp::max_pooling``: ``round((float)(size - kernel) / stride) + 1``.
+
+    C ``round`` (halves away from zero), so a partial window at the edge is kept when the
+    division rounds up. The output size of the ``mtcnn_max_pool`` kernel.
+    """
+    q = float(np.float32(size - kernel) / np.float32(stride))
+    return int(math.copysign(math.floor(abs(q) + 0.5), q)) + 1
 
 
 def output_size(net: Network, size: int) -> int:

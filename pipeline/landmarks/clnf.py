@@ -39,7 +39,7 @@ from aubench.pipeline.models.clnf_model import CLNFModelFiles, read_main_model
 from aubench.pipeline.models.pdm import PDMModel, read_pdm
 from aubench.pipeline.registry import Kernels
 from aubench.pipeline.timing import NULL_TIMER, StageTimer
-from aubench.variants.mean_shift.kde import KdeCache
+from aubench.pipeline.landmarks.kde import KdeCache
 from aubench.variants.nu_rlms.reference import nu_rlms as nu_rlms_reference
 
 # DetectLandmarksInImage's rotation hypotheses (Euler x, y, z in radians), in C++ order.

@@ -2,7 +2,7 @@
 
 Contract: :func:`aubench.variants.au_predict.reference.au_predict` (``SVR_*_lin_regressors::Predict``,
 ``SVM_*_lin::Predict``). The models are laid out once in an explicit
-:class:`aubench.variants.au_predict.bank.AUPredictorBank`.
+:class:`aubench.pipeline.au.predictor_bank.AUPredictorBank`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from aubench.pipeline import registry
 
 def _cases(rng, models_dir):
     from aubench.pipeline.models.au_models import read_au_models
-    from aubench.variants.au_predict.bank import build_bank
+    from aubench.pipeline.au.predictor_bank import build_bank
 
     for main in ("main_dynamic_svms.txt", "main_static_svms.txt"):
         bank = build_bank(read_au_models(models_dir / "AU_predictors" / main))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.variants.au_predict.bank import AUPredictorBank
+from aubench.pipeline.au.predictor_bank import AUPredictorBank
 
 
 def au_predict(bank: AUPredictorBank, features: np.ndarray, median: np.ndarray) -> np.ndarray:
@@ -17,7 +17,7 @@ def au_predict(bank: AUPredictorBank, features: np.ndarray, median: np.ndarray) 
 
     Parameters
     ----------
-    bank : :class:`aubench.variants.au_predict.bank.AUPredictorBank`
+    bank : :class:`aubench.pipeline.au.predictor_bank.AUPredictorBank`
     features : (D,) float64
         ``[HOG (4464), geometry (238)]`` of the frame.
     median : (D,) float64

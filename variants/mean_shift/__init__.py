@@ -2,7 +2,7 @@
 
 Contract: :func:`aubench.variants.mean_shift.reference.mean_shift`
 (``LandmarkDetectorModel.cpp::CLNF::NonVectorisedMeanShift_precalc_kde``). The KDE
-table is an explicit cache object (:class:`aubench.variants.mean_shift.kde.KdeCache`).
+table is an explicit cache object (:class:`aubench.pipeline.landmarks.kde.KdeCache`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from aubench.pipeline import registry
 
 
 def _cases(rng, models_dir):
-    from aubench.variants.mean_shift.kde import build_kde_table
+    from aubench.pipeline.landmarks.kde import build_kde_table
 
     for window, sigma, n in ((11, 1.5, 68), (9, 1.62135673, 51), (7, 1.75, 68), (3, 1.0, 28), (5, 1.0, 28)):
         responses = (rng.random((n, window, window)) ** 4).astype(np.float32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.variants.mean_shift.kde import STEP, KdeTable
+from aubench.pipeline.landmarks.kde import STEP, KdeTable
 
 
 def mean_shift(responses: np.ndarray, dxs: np.ndarray, dys: np.ndarray, visible: np.ndarray,
@@ -22,7 +22,7 @@ def mean_shift(responses: np.ndarray, dxs: np.ndarray, dys: np.ndarray, visible:
     responses : (n, w, w) float32 response maps ``[landmark, dy, dx]``.
     dxs, dys : (n,) float32 positions in response-map cells.
     visible : (n,) bool; invisible landmarks get a zero shift.
-    kde : :class:`aubench.variants.mean_shift.kde.KdeTable` for window w and ``a = -0.5/sigma^2``.
+    kde : :class:`aubench.pipeline.landmarks.kde.KdeTable` for window w and ``a = -0.5/sigma^2``.
 
     Returns
     -------

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-
-def pooled_size(size: int, kernel: int, stride: int) -> int:
-    """``round((float)(size - kernel) / stride) + 1`` (C ``round``: halves away from zero)."""
-    q = float(np.float32(size - kernel) / np.float32(stride))
-    return int(math.copysign(math.floor(abs(q) + 0.5), q)) + 1
+from aubench.pipeline.detect.mtcnn import pooled_size
 
 
 def max_pool(maps: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:

@@ -16,7 +16,7 @@ def _cases(rng, models_dir):
     from aubench.pipeline.landmarks import patch_experts as pe
     from aubench.pipeline.landmarks import pdm as pdm_ops
     from aubench.pipeline.models.pdm import read_pdm
-    from aubench.variants.mean_shift.kde import build_kde_table
+    from aubench.pipeline.landmarks.kde import build_kde_table
     from aubench.variants.mean_shift.reference import mean_shift
 
     pdm = read_pdm(models_dir / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt")

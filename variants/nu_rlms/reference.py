@@ -35,7 +35,7 @@ def nu_rlms(pdm, responses, base_shape, sim_img_to_ref, sim_ref_to_img, visible,
     visible : (n,) bool.
     weights : (2n,) float32 diagonal of the NU-RLMS weight matrix (ones = unweighted).
     reg_diag : (6,) or (6+m,) float32 diagonal of the regularisation (0 for the global params).
-    kde : :class:`aubench.variants.mean_shift.kde.KdeTable` for w and ``a = -0.5/sigma^2``.
+    kde : :class:`aubench.pipeline.landmarks.kde.KdeTable` for w and ``a = -0.5/sigma^2``.
     params_global : (6,) float32; params_local : (m,) float32.
     rigid : bool; max_iterations : int; convergence_threshold : float (px).
     mean_shift : the resolved ``mean_shift`` kernel.

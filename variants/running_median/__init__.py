@@ -2,7 +2,7 @@
 
 Contract: :func:`aubench.variants.running_median.reference.running_median`
 (``FaceAnalyser.cpp::FaceAnalyser::UpdateRunningMedian``). The histograms are an explicit
-state object (:class:`aubench.variants.running_median.state.RunningMedianState`) updated in place.
+state object (:class:`aubench.pipeline.au.median_state.RunningMedianState`) updated in place.
 The registry cases only recompute medians of prefilled histograms (``update=False``), because
 the test calls both variants on the same state; sequences with updates are compared in
 ``tests/variants/test_running_median.py``.
@@ -17,7 +17,7 @@ from aubench.pipeline import registry
 
 def _cases(rng, models_dir):
     from aubench.variants.running_median import reference
-    from aubench.variants.running_median.state import geom_median_state, hog_median_state
+    from aubench.pipeline.au.median_state import geom_median_state, hog_median_state
 
     for label, make, scale, frames in (("hog", hog_median_state, 0.1, 40), ("geom", geom_median_state, 15.0, 25),
                                        ("hog1", hog_median_state, 0.1, 1), ("geom0", geom_median_state, 15.0, 0)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.variants.running_median.state import RunningMedianState
+from aubench.pipeline.au.median_state import RunningMedianState
 
 
 def running_median(state: RunningMedianState, descriptor: np.ndarray, update: bool) -> np.ndarray:
@@ -15,7 +15,7 @@ def running_median(state: RunningMedianState, descriptor: np.ndarray, update: bo
 
     Parameters
     ----------
-    state : :class:`aubench.variants.running_median.state.RunningMedianState` with ``rows`` dimensions.
+    state : :class:`aubench.pipeline.au.median_state.RunningMedianState` with ``rows`` dimensions.
     descriptor : (rows,) float64, the current frame's HOG or geometry descriptor.
     update : bool
         Add ``descriptor`` to the histograms (OpenFace: the frame was tracked successfully).
