@@ -13,7 +13,7 @@ person's neutral face. OpenFace's schedule, kept here:
 * the geometry has one histogram.
 
 The histogram arithmetic is the ``running_median`` kernel
-(:func:`aubench.variants.running_median.reference.running_median`).
+(:class:`aubench.pipeline.contracts.RunningMedian`), passed in with the resolved kernels.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 ``FaceAnalyser::PredictCurrentAUsClass``).
 
 The linear models are evaluated by the ``au_predict`` kernel (see
-:func:`aubench.variants.au_predict.reference.au_predict`); this module builds the feature vector
+:class:`aubench.pipeline.contracts.AuPredict`); this module builds the feature vector
 (HOG then geometry), the calibration vector (the running medians) and turns the SVM
 margins into OpenFace's class values.
 """

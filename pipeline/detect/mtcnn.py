@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -41,6 +40,7 @@ import numpy as np
 from aubench.pipeline.config import DetectorParameters
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.models.mtcnn_dat import MTCNNModel, Network, read_mtcnn
+from aubench.pipeline.registry import Kernels
 from aubench.pipeline.timing import NULL_TIMER, StageTimer
 
 F32 = np.float32
@@ -234,7 +234,7 @@ def output_size(net: Network, size: int) -> int:
     return max(size, 0)
 
 
-def forward(net: Network, maps: np.ndarray, kernels: Any) -> np.ndarray:
+def forward(net: Network, maps: np.ndarray, kernels: Kernels) -> np.ndarray:
     """``CNN::Inference`` on a batch of (N, H, W, 3) RGB float32 maps.
 
     Returns (N, Ho, Wo, outputs) for a fully convolutional net (PNet), (N, outputs) otherwise.
@@ -274,7 +274,7 @@ class MTCNNDetector:
     model : an already read :class:`MTCNNModel` (skips reading the files).
     """
 
-    def __init__(self, models_dir: str | Path, params: DetectorParameters, kernels: Any, *, model: MTCNNModel | None = None):
+    def __init__(self, models_dir: str | Path, params: DetectorParameters, kernels: Kernels, *, model: MTCNNModel | None = None):
         self.params = params
         self.kernels = kernels
         self.model = model if model is not None else read_mtcnn(models_dir)

@@ -1,6 +1,6 @@
 """Kernel ``running_median``: OpenFace's histogram running median of a descriptor (person calibration).
 
-Contract: :func:`aubench.variants.running_median.reference.running_median`
+Contract: :class:`aubench.pipeline.contracts.RunningMedian`
 (``FaceAnalyser.cpp::FaceAnalyser::UpdateRunningMedian``). The histograms are an explicit
 state object (:class:`aubench.pipeline.au.median_state.RunningMedianState`) updated in place.
 The registry cases only recompute medians of prefilled histograms (``update=False``), because
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -30,7 +30,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float64)
 
 
-registry.kernel("running_median", summary="histogram running median of a descriptor (person calibration)",
+registry.kernel("running_median", contract=contracts.RunningMedian,
+                summary="histogram running median of a descriptor (person calibration)",
                 cases=_cases, check=_check)
 registry.variant("running_median", "reference", "aubench.variants.running_median.reference:running_median",
                  "plain NumPy, rescans the cumulative histogram of every row on each call")
