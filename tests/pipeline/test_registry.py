@@ -121,3 +121,30 @@ def test_array_check_enforces_dtype_shape_and_tolerance():
     loose(np.full(2, 10.0), np.full(2, 10.0105), case)  # tol = 1e-3 + 1e-3 * 10
     with pytest.raises(AssertionError, match="max abs error"):
         loose(np.full(2, 10.0), np.full(2, 10.02), case)
+
+
+def test_only_the_registry_imports_variants():
+    """Resolution in one place: stages get resolved kernels from their caller, never a variant by name."""
+    import ast
+    from pathlib import Path
+
+    import aubench.pipeline
+
+    root = Path(aubench.pipeline.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules = [node.module or ""] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            if any(m == "aubench.variants" or m.startswith("aubench.variants.") for m in modules):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == ["registry.py:" + str(_discovery_import_line(root / "registry.py"))], offenders
+
+
+def _discovery_import_line(path) -> int:
+    lines = path.read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.strip() == "import aubench.variants")
