@@ -15,6 +15,8 @@ the warp is ``cv::warpAffine`` with bilinear interpolation and a black border.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -70,7 +72,7 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     sim_scale : aligned-image pixels per PDM unit (mm).
     rigid : align on the 24 rigid points only (OpenFace always does).
     align : the resolved ``align_shapes`` kernel (``kernels.align_shapes``). None asks
-        :func:`aubench.pipeline.registry.reference_kernels`; it is kept only for
+        :func:`aubench.pipeline.registry.reference_kernels` (once); it is kept only for
         ``aubench/harness/au_features_parity.py --bench``, which predates resolved kernels.
     """
     lm = _landmarks(landmarks, pdm)
@@ -79,9 +81,7 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     target = pdm.mean_shape * F32(sim_scale)
     target = np.stack([target[:n], target[n:2 * n]], axis=1)
     src, dst = (lm[RIGID_POINTS], target[RIGID_POINTS]) if rigid and n == 68 else (lm, target)
-    if align is None:
-        align = registry.reference_kernels().align_shapes
-    scale_rot = align(src, dst)
+    scale_rot = (align if align is not None else _reference_align_shapes())(src, dst)
     tx, ty = F32(params_global[4]), F32(params_global[5])
     # Matx22f * Vec2f, accumulated in float
     t0 = F32(scale_rot[0, 0] * tx) + F32(scale_rot[0, 1] * ty)
@@ -91,6 +91,13 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     warp[0, 2] = -t0 + F32(out_width // 2)
     warp[1, 2] = -t1 + F32(out_height // 2)
     return warp
+
+
+@functools.cache
+def _reference_align_shapes() -> AlignShapes:
+    """The fall-back of :func:`similarity_warp` for callers without resolved kernels, resolved once
+    (the harness times ``similarity_warp``: a resolution per call would be in its figure)."""
+    return registry.reference_kernels().align_shapes
 
 
 def warp_face(frame, warp: np.ndarray, out_width: int, out_height: int) -> np.ndarray:
