@@ -32,7 +32,7 @@ import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aubench.pipeline import contracts
 from aubench.pipeline.errors import ConfigError, VariantUnavailable, unknown_name
@@ -218,15 +218,16 @@ class Kernels:
             object.__setattr__(self, name, fn)
         object.__setattr__(self, "selection", dict(selection))
 
-    def __getattr__(self, name: str) -> Any:
-        # only called for attributes that are not set: an unknown kernel or one this object lacks
-        if name.startswith("__"):
-            raise AttributeError(name)
-        held = self.functions()
-        if name in _KERNELS:
-            raise AttributeError(f"kernel {name!r} is not in this Kernels (it holds: {', '.join(sorted(held))}); "
-                                 "build it with registry.resolve()")
-        raise AttributeError(unknown_name("kernel", name, held))
+    if not TYPE_CHECKING:  # hidden from type checkers, so that they still flag a misspelt kernel
+        def __getattr__(self, name: str) -> Any:
+            # only called for attributes that are not set: an unknown kernel or one this object lacks
+            if name.startswith("__"):
+                raise AttributeError(name)
+            held = self.functions()
+            if name in _KERNELS:
+                raise AttributeError(f"kernel {name!r} is not in this Kernels (it holds: {', '.join(sorted(held))}); "
+                                     "build it with registry.resolve()")
+            raise AttributeError(unknown_name("kernel", name, held))
 
     def functions(self) -> dict[str, Callable]:
         """The callables held, by kernel name."""
