@@ -49,10 +49,7 @@ def measure(config_spec: str, video: Path, frame: int, reps: int, models: str | 
             return out
         return call
 
-    functions = dict(kernels._functions)
-    for name in TIMED_KERNELS:
-        functions[name] = timed(name, functions[name])
-    kernels = registry.Kernels(functions, kernels.selection)
+    kernels = kernels.replace(**{name: timed(name, getattr(kernels, name)) for name in TIMED_KERNELS})
     tracker = load_tracker(locate(models), config, kernels)
     cap = cv2.VideoCapture(str(video))
     image = None

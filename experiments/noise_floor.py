@@ -56,9 +56,7 @@ def run_once(clip: Path, out_dir: Path, config, models_dir: Path, rel: float, se
 
     kernels = registry.resolve(config.variant_selection, where="config [variants]")
     if seed is not None:
-        functions = dict(kernels._functions)
-        functions["nu_rlms"] = perturbed(functions["nu_rlms"], rel, seed)
-        kernels = registry.Kernels(functions, kernels.selection)
+        kernels = kernels.replace(nu_rlms=perturbed(kernels.nu_rlms, rel, seed))
     tracker = extract.load_tracker(models_dir, config, kernels)
     analyser = extract.load_analyser(models_dir, config, kernels)
     result = extract.run(clip, out_dir, config, frames=frames, progress=False, models_dir=models_dir,

@@ -10,10 +10,15 @@ Kernels and variants are declared in ``variants/<kernel>/__init__.py`` with
 the variant is loaded, so a missing optional dependency makes that one variant
 *unavailable* (with a reason) instead of breaking start-up.
 
+Each kernel's contract is a :class:`typing.Protocol` in :mod:`aubench.pipeline.contracts`
+(its signature and, as its docstring, shapes, dtypes, units, tolerance and the C++
+function); every variant has exactly that signature (``tests/variants/test_contracts.py``).
+
 The pipeline never looks variants up by itself: :func:`resolve` turns a
 selection (``{"fhog": "numba", ...}``, from the config) into a :class:`Kernels`
 object once, and that object is passed to the stages. An unknown kernel or
-variant fails there, with the valid names.
+variant fails there, with the valid names. Stages never import a variant;
+code that needs the reference implementations asks :func:`reference_kernels`.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from aubench.pipeline import contracts
 from aubench.pipeline.errors import ConfigError, VariantUnavailable, unknown_name
 
 REFERENCE = "reference"
@@ -102,13 +108,16 @@ class Variant:
 class Kernel:
     """A hot function's contract and its variants.
 
-    ``cases(rng, models_dir)`` generates inputs for the registry-driven test and
-    the microbenchmarks; ``check(expected, actual, case)`` raises
-    ``AssertionError`` when ``actual`` is outside the kernel's tolerance.
+    ``contract`` is the kernel's Protocol (:mod:`aubench.pipeline.contracts`): the signature
+    every variant has and, as its docstring, the contract. ``cases(rng, models_dir)``
+    generates inputs for the registry-driven test and the microbenchmarks;
+    ``check(expected, actual, case)`` raises ``AssertionError`` when ``actual`` is outside
+    the kernel's tolerance.
     """
 
     name: str
     summary: str
+    contract: type
     cases: Callable[..., Iterable[Case]]
     check: Callable[[Any, Any, Case], None]
     variants: dict[str, Variant] = field(default_factory=dict)
@@ -118,13 +127,20 @@ _KERNELS: dict[str, Kernel] = {}
 _DISCOVERED = False
 
 
-def kernel(name: str, *, summary: str, cases: Callable[..., Iterable[Case]], check: Callable) -> Kernel:
-    """Declare a kernel (called from ``variants/<name>/__init__.py``)."""
+def kernel(name: str, *, contract: type, summary: str, cases: Callable[..., Iterable[Case]],
+           check: Callable) -> Kernel:
+    """Declare a kernel (called from ``variants/<name>/__init__.py``).
+
+    ``contract`` is its Protocol in :mod:`aubench.pipeline.contracts`, with a ``__call__``.
+    """
     if not name.isidentifier():
         raise ValueError(f"kernel name must be an identifier, got {name!r}")
     if name in _KERNELS:
         raise ValueError(f"kernel {name!r} declared twice")
-    _KERNELS[name] = Kernel(name=name, summary=summary, cases=cases, check=check)
+    if Protocol not in getattr(contract, "__mro__", ()) or "__call__" not in vars(contract):
+        raise TypeError(f"kernel {name!r}: expected a typing.Protocol with a __call__ as its contract, "
+                        f"got {contract!r}; declare one in aubench/pipeline/contracts.py")
+    _KERNELS[name] = Kernel(name=name, summary=summary, contract=contract, cases=cases, check=check)
     return _KERNELS[name]
 
 
@@ -158,22 +174,70 @@ def kernels() -> Mapping[str, Kernel]:
     return dict(_KERNELS)
 
 
+@dataclass(frozen=True, init=False, repr=False, eq=False)
 class Kernels:
     """The resolved implementation of every kernel, passed explicitly to the stages.
 
-    ``kernels.fhog(img)`` calls the selected variant of ``fhog``;
+    One attribute per kernel, typed with its contract: ``kernels.fhog(img)`` calls the
+    selected variant of ``fhog`` (:class:`aubench.pipeline.contracts.Fhog`).
     ``kernels.selection`` is the ``{kernel: variant}`` mapping, recorded in results.
+    Build it with :func:`resolve` (or :func:`reference_kernels`); ``Kernels(functions,
+    selection)`` takes already resolved callables, and may hold only some kernels (a harness
+    that replays stored outputs): using a kernel it does not hold is an AttributeError.
+    Frozen: :meth:`replace` returns a copy with some callables swapped.
     """
 
-    def __init__(self, functions: Mapping[str, Callable], selection: Mapping[str, str]):
-        self._functions = dict(functions)
-        self.selection = dict(selection)
+    # landmarks (CLNF)
+    align_shapes: contracts.AlignShapes
+    calc_params: contracts.CalcParams
+    warp_areas: contracts.WarpAreas
+    patch_response: contracts.PatchResponse
+    mean_shift: contracts.MeanShift
+    nu_rlms: contracts.NuRlms
+    validator_conv: contracts.ValidatorConv
+    # face detection (MTCNN)
+    mtcnn_conv: contracts.MtcnnConv
+    mtcnn_prelu: contracts.MtcnnPrelu
+    mtcnn_max_pool: contracts.MtcnnMaxPool
+    mtcnn_fc: contracts.MtcnnFc
+    mtcnn_nms: contracts.MtcnnNms
+    # action units
+    face_mask: contracts.FaceMask
+    fhog: contracts.Fhog
+    running_median: contracts.RunningMedian
+    au_predict: contracts.AuPredict
+    selection: dict[str, str]
 
-    def __getattr__(self, name: str) -> Callable:
-        try:
-            return self.__dict__["_functions"][name]
-        except KeyError:
-            raise AttributeError(unknown_name("kernel", name, self.__dict__["_functions"])) from None
+    def __init__(self, functions: Mapping[str, Callable], selection: Mapping[str, str]):
+        known = kernels()
+        for name, fn in functions.items():
+            if name not in known:
+                raise ValueError(unknown_name("kernel", name, known, "Kernels(...)"))
+            if not callable(fn):
+                raise TypeError(f"Kernels(...): kernel {name!r} must be callable, got {type(fn).__name__}")
+            object.__setattr__(self, name, fn)
+        object.__setattr__(self, "selection", dict(selection))
+
+    if not TYPE_CHECKING:  # hidden from type checkers, so that they still flag a misspelt kernel
+        def __getattr__(self, name: str) -> Any:
+            # only called for attributes that are not set: an unknown kernel or one this object lacks
+            if name.startswith("__"):
+                raise AttributeError(name)
+            held = self.functions()
+            if name in _KERNELS:
+                raise AttributeError(f"kernel {name!r} is not in this Kernels (it holds: {', '.join(sorted(held))}); "
+                                     "build it with registry.resolve()")
+            raise AttributeError(unknown_name("kernel", name, held))
+
+    def functions(self) -> dict[str, Callable]:
+        """The callables held, by kernel name."""
+        return {k: v for k, v in vars(self).items() if k != "selection"}
+
+    def replace(self, selection: Mapping[str, str] | None = None, **functions: Callable) -> Kernels:
+        """A copy with the named kernels' callables swapped (a timing wrapper, a perturbation);
+        ``selection`` relabels them in the recorded selection."""
+        return Kernels({**self.functions(), **functions},
+                       self.selection if selection is None else {**self.selection, **selection})
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v}" for k, v in sorted(self.selection.items()))
@@ -210,6 +274,11 @@ def resolve(selection: Mapping[str, str] | None = None, where: str = "") -> Kern
     return Kernels(functions, chosen)
 
 
+def reference_kernels() -> Kernels:
+    """Every kernel's ``reference`` variant: ``resolve({})``, for callers without a config (tests, studies)."""
+    return resolve({}, where="reference_kernels()")
+
+
 def _inject_work(functions: dict[str, Callable], spec: str) -> None:
     """Wrap one kernel so that every N-th call runs twice (``INJECT_WORK_ENV``: ``KERNEL:N``)."""
     name, _, every = spec.partition(":")
@@ -241,9 +310,8 @@ def describe() -> list[dict[str, Any]]:
 
 
 def contract_doc(kernel_name: str) -> str:
-    """The reference variant's docstring: the kernel's contract."""
-    ref = kernels()[kernel_name].variants[REFERENCE].load()
-    return inspect.getdoc(ref) or ""
+    """The kernel's contract: its Protocol's docstring."""
+    return inspect.getdoc(kernels()[kernel_name].contract) or ""
 
 
 def array_check(dtype, *, atol: float = 0.0, rtol: float = 0.0, unit: str = "") -> Callable[[Any, Any, Case], None]:

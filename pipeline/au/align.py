@@ -15,15 +15,17 @@ the warp is ``cv::warpAffine`` with bilinear interpolation and a black border.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
+from aubench.pipeline import registry
+from aubench.pipeline.contracts import AlignShapes
 from aubench.pipeline.errors import InputError
-from aubench.pipeline.landmarks.patch_experts import align_shapes_with_scale
 from aubench.pipeline.models.pdm import PDMModel
 from aubench.pipeline.registry import Kernels
 from aubench.pipeline.timing import NULL_TIMER, StageTimer
-from aubench.variants.face_mask.reference import face_mask as reference_face_mask
 
 F32 = np.float32
 
@@ -58,7 +60,8 @@ def _image(frame) -> np.ndarray:
 
 
 def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 0.7,
-                    out_width: int = 112, out_height: int = 112, rigid: bool = True, align=None) -> np.ndarray:
+                    out_width: int = 112, out_height: int = 112, rigid: bool = True,
+                    align: AlignShapes | None = None) -> np.ndarray:
     """The (2, 3) float32 image -> aligned-face affine map of ``AlignFace``/``AlignFaceMask``.
 
     Parameters
@@ -68,7 +71,9 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     pdm : the analyser's PDM (its mean shape is the target).
     sim_scale : aligned-image pixels per PDM unit (mm).
     rigid : align on the 24 rigid points only (OpenFace always does).
-    align : the ``align_shapes`` kernel (default: its reference).
+    align : the resolved ``align_shapes`` kernel (``kernels.align_shapes``). None asks
+        :func:`aubench.pipeline.registry.reference_kernels` (once); it is kept only for
+        ``aubench/harness/au_features_parity.py --bench``, which predates resolved kernels.
     """
     lm = _landmarks(landmarks, pdm)
     n = pdm.n_points
@@ -76,7 +81,7 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     target = pdm.mean_shape * F32(sim_scale)
     target = np.stack([target[:n], target[n:2 * n]], axis=1)
     src, dst = (lm[RIGID_POINTS], target[RIGID_POINTS]) if rigid and n == 68 else (lm, target)
-    scale_rot = (align or align_shapes_with_scale)(src, dst)
+    scale_rot = (align if align is not None else _reference_align_shapes())(src, dst)
     tx, ty = F32(params_global[4]), F32(params_global[5])
     # Matx22f * Vec2f, accumulated in float
     t0 = F32(scale_rot[0, 0] * tx) + F32(scale_rot[0, 1] * ty)
@@ -86,6 +91,13 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     warp[0, 2] = -t0 + F32(out_width // 2)
     warp[1, 2] = -t1 + F32(out_height // 2)
     return warp
+
+
+@functools.cache
+def _reference_align_shapes() -> AlignShapes:
+    """The fall-back of :func:`similarity_warp` for callers without resolved kernels, resolved once
+    (the harness times ``similarity_warp``: a resolution per call would be in its figure)."""
+    return registry.reference_kernels().align_shapes
 
 
 def warp_face(frame, warp: np.ndarray, out_width: int, out_height: int) -> np.ndarray:
@@ -107,7 +119,7 @@ def mask_landmarks(landmarks, warp: np.ndarray, sim_scale: float) -> np.ndarray:
 
 
 def align_face(frame, landmarks, params_global, pdm: PDMModel, sim_scale: float = 0.7, out_size: int = 112,
-               rigid: bool = True) -> np.ndarray:
+               rigid: bool = True, *, align: AlignShapes) -> np.ndarray:
     """``Face_utils.cpp::AlignFace``: the similarity-aligned face, no mask.
 
     Parameters
@@ -117,33 +129,31 @@ def align_face(frame, landmarks, params_global, pdm: PDMModel, sim_scale: float 
     params_global : (6,) float32 ``PDM::CalcParams`` of ``landmarks`` with ``pdm``.
     pdm : the analyser's PDM (``AU_predictors/In-the-wild_aligned_PDM_68.txt``).
     sim_scale, out_size : 0.7 and 112 for the AU features (``-simscale``/``-simsize``).
+    align : the resolved ``align_shapes`` kernel (``kernels.align_shapes``).
 
     Returns
     -------
     (out_size, out_size[, 3]) uint8, same channels as ``frame``.
     """
-    warp = similarity_warp(landmarks, params_global, pdm, sim_scale, out_size, out_size, rigid)
+    warp = similarity_warp(landmarks, params_global, pdm, sim_scale, out_size, out_size, rigid, align)
     return warp_face(frame, warp, out_size, out_size)
 
 
 def align_face_mask(frame, landmarks, params_global, pdm: PDMModel, triangulation: np.ndarray,
-                    sim_scale: float = 0.7, out_size: int = 112, rigid: bool = True,
-                    kernels: Kernels | None = None, timer: StageTimer = NULL_TIMER) -> np.ndarray:
+                    sim_scale: float = 0.7, out_size: int = 112, rigid: bool = True, *,
+                    kernels: Kernels, timer: StageTimer = NULL_TIMER) -> np.ndarray:
     """``Face_utils.cpp::AlignFaceMask``: :func:`align_face`, then black outside the face mesh.
 
     ``triangulation`` is the (t, 3) int mesh of ``tris_68_full.txt``
     (:func:`aubench.pipeline.models.triangulation.read_triangulation`). The mask is built on the
     landmarks mapped into the aligned image with the jaw ends and eyebrows raised by
-    ``30 mm * sim_scale / 0.7`` (the ``face_mask`` kernel: ``kernels.face_mask``, the plain
-    NumPy reference when ``kernels`` is None); every channel is multiplied by it. The
-    similarity comes from ``kernels.align_shapes`` (the reference when ``kernels`` is None).
+    ``30 mm * sim_scale / 0.7`` (the ``face_mask`` kernel: ``kernels.face_mask``); every
+    channel is multiplied by it. The similarity comes from ``kernels.align_shapes``.
     """
     lm = _landmarks(landmarks, pdm)
     with timer("au.align.warp"):
-        warp = similarity_warp(lm, params_global, pdm, sim_scale, out_size, out_size, rigid,
-                               kernels.align_shapes if kernels is not None else None)
+        warp = similarity_warp(lm, params_global, pdm, sim_scale, out_size, out_size, rigid, kernels.align_shapes)
         aligned = warp_face(frame, warp, out_size, out_size)
     with timer("au.align.mask"):
-        mask_fn = kernels.face_mask if kernels is not None else reference_face_mask
-        mask = mask_fn(mask_landmarks(lm, warp, sim_scale), triangulation, out_size, out_size)
+        mask = kernels.face_mask(mask_landmarks(lm, warp, sim_scale), triangulation, out_size, out_size)
         return aligned * (mask[:, :, None] if aligned.ndim == 3 else mask)

@@ -156,7 +156,8 @@ class FaceAnalyser:
         if mask:
             return align.align_face_mask(bgr, landmarks, params_global, self.pdm, self.triangulation,
                                          sim_scale=scale, out_size=size, kernels=self.kernels, timer=timer)
-        return align.align_face(bgr, landmarks, params_global, self.pdm, sim_scale=scale, out_size=size)
+        return align.align_face(bgr, landmarks, params_global, self.pdm, sim_scale=scale, out_size=size,
+                                align=self.kernels.align_shapes)
 
     def _features(self, bgr: np.ndarray, landmarks: np.ndarray | None, timer: StageTimer):
         """Alignment, HOG and geometry of one frame (``landmarks`` None: tracking failed)."""

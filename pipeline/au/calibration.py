@@ -13,7 +13,7 @@ person's neutral face. OpenFace's schedule, kept here:
 * the geometry has one histogram.
 
 The histogram arithmetic is the ``running_median`` kernel
-(:func:`aubench.variants.running_median.reference.running_median`).
+(:class:`aubench.pipeline.contracts.RunningMedian`), passed in with the resolved kernels.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from aubench.pipeline.au.median_state import RunningMedianState, geom_median_state, hog_median_state
 from aubench.pipeline.registry import Kernels
-from aubench.variants.running_median.state import RunningMedianState, geom_median_state, hog_median_state
 
 FRONTAL = ((0.0, 0.0, 0.0),)
 

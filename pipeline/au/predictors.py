@@ -2,7 +2,7 @@
 ``FaceAnalyser::PredictCurrentAUsClass``).
 
 The linear models are evaluated by the ``au_predict`` kernel (see
-:func:`aubench.variants.au_predict.reference.au_predict`); this module builds the feature vector
+:class:`aubench.pipeline.contracts.AuPredict`); this module builds the feature vector
 (HOG then geometry), the calibration vector (the running medians) and turns the SVM
 margins into OpenFace's class values.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from aubench.pipeline.au.predictor_bank import AUPredictorBank, build_bank
 from aubench.pipeline.models.au_models import AUModels
 from aubench.pipeline.registry import Kernels
-from aubench.variants.au_predict.bank import AUPredictorBank, build_bank
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -41,8 +40,8 @@ import numpy as np
 from aubench.pipeline.config import DetectorParameters
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.models.mtcnn_dat import MTCNNModel, Network, read_mtcnn
+from aubench.pipeline.registry import Kernels
 from aubench.pipeline.timing import NULL_TIMER, StageTimer
-from aubench.variants.mtcnn_max_pool.reference import pooled_size
 
 F32 = np.float32
 FACE_SUPPORT = 12  # PNet sees 12x12 px
@@ -213,6 +212,16 @@ def receptive_field(net: Network) -> tuple[int, int]:
     return field, step
 
 
+def pooled_size(size: int, kernel: int, stride: int) -> int:
+    """Cells along one axis after ``CNN_utils.cpp::max_pooling``: ``round((float)(size - kernel) / stride) + 1``.
+
+    C ``round`` (halves away from zero), so a partial window at the edge is kept when the
+    division rounds up. The output size of the ``mtcnn_max_pool`` kernel.
+    """
+    q = float(np.float32(size - kernel) / np.float32(stride))
+    return int(math.copysign(math.floor(abs(q) + 0.5), q)) + 1
+
+
 def output_size(net: Network, size: int) -> int:
     """Rows (or columns) a fully convolutional net outputs for ``size`` input rows (columns)."""
     for layer in net.layers:
@@ -225,7 +234,7 @@ def output_size(net: Network, size: int) -> int:
     return max(size, 0)
 
 
-def forward(net: Network, maps: np.ndarray, kernels: Any) -> np.ndarray:
+def forward(net: Network, maps: np.ndarray, kernels: Kernels) -> np.ndarray:
     """``CNN::Inference`` on a batch of (N, H, W, 3) RGB float32 maps.
 
     Returns (N, Ho, Wo, outputs) for a fully convolutional net (PNet), (N, outputs) otherwise.
@@ -265,7 +274,7 @@ class MTCNNDetector:
     model : an already read :class:`MTCNNModel` (skips reading the files).
     """
 
-    def __init__(self, models_dir: str | Path, params: DetectorParameters, kernels: Any, *, model: MTCNNModel | None = None):
+    def __init__(self, models_dir: str | Path, params: DetectorParameters, kernels: Kernels, *, model: MTCNNModel | None = None):
         self.params = params
         self.kernels = kernels
         self.model = model if model is not None else read_mtcnn(models_dir)

@@ -13,9 +13,10 @@ of written into the model; the KDE tables and CCNF Sigmas are explicit caches ow
 reduced-iteration and early-stopping policies are configurations, not code
 (presets ``aubench/presets/landmarks_reduced.toml``, ``aubench/presets/landmarks_early_stop.toml``).
 
-Kernels (``aubench.pipeline.registry``): ``warp_areas`` and ``patch_response`` (response maps),
-``mean_shift`` (inside the reference ``nu_rlms``), ``nu_rlms`` (the update loop) and
-``calc_params`` (part initialisation and the refit after merging the parts).
+Kernels (resolved by ``aubench.pipeline.registry`` and passed in): ``align_shapes``,
+``warp_areas`` and ``patch_response`` (response maps), ``mean_shift`` (given to ``nu_rlms``),
+``nu_rlms`` (the update loop), ``calc_params`` (part initialisation and the refit after
+merging the parts) and ``validator_conv`` (the detection validator).
 Convergence statistics go to ``timer.count``: ``landmarks.<model>.nu_rlms.updates``
 (updates per NU-RLMS call) and ``landmarks.<model>.nu_rlms.converged`` (1 when the call
 stopped on the convergence threshold), ``<model>`` = main, inner, left_eye_28, right_eye_28.
@@ -33,14 +34,13 @@ import numpy as np
 from aubench.pipeline.config import LandmarkParameters
 from aubench.pipeline.landmarks import patch_experts as pe
 from aubench.pipeline.landmarks import pdm as pdm_ops
+from aubench.pipeline.landmarks.kde import KdeCache
 from aubench.pipeline.landmarks.validator import load_validator
 from aubench.pipeline.models.ccnf import CCNFScale, read_ccnf_scale
 from aubench.pipeline.models.clnf_model import CLNFModelFiles, read_main_model
 from aubench.pipeline.models.pdm import PDMModel, read_pdm
 from aubench.pipeline.registry import Kernels
 from aubench.pipeline.timing import NULL_TIMER, StageTimer
-from aubench.variants.mean_shift.kde import KdeCache
-from aubench.variants.nu_rlms.reference import nu_rlms as nu_rlms_reference
 
 # DetectLandmarksInImage's rotation hypotheses (Euler x, y, z in radians), in C++ order.
 ROTATION_HYPOTHESES = (
@@ -169,6 +169,9 @@ class CLNFModel:
         mean-shift of every visible landmark in its response map (the ``mean_shift``
         kernel), rotated into the image; Tikhonov-regularised Gauss-Newton step
         ``(J_w^T J + R) dp = J_w^T v - R p`` solved by Cholesky; parameter update and clamp.
+
+        ``trace``: record the per-update intermediates in ``NURLMSResult.trace`` (the selected
+        ``nu_rlms`` variant must support recording: the reference does, numba raises ValueError).
         """
         pdm = self.pdm
         key = (settings.scale, settings.view, settings.weight_factor, settings.reg_factor, rigid)
@@ -192,7 +195,7 @@ class CLNFModel:
                 params.convergence_threshold, kernels.mean_shift)
         if trace:
             record: dict[str, list] = {k: [] for k in ("dxdy", "ms_ref", "ms_img", "update", "params", "norm")}
-            g, loc, updates, converged, dxs, dys = nu_rlms_reference(*args, record=record)
+            g, loc, updates, converged, dxs, dys = kernels.nu_rlms(*args, record=record)
         else:
             record = {}
             g, loc, updates, converged, dxs, dys = kernels.nu_rlms(*args)
@@ -310,7 +313,8 @@ class CLNF:
     ----------
     models_dir : OpenFace model folder (holding ``model/``).
     params : :class:`aubench.pipeline.config.LandmarkParameters` (``model_location`` relative to models_dir).
-    kernels : resolved kernels (``warp_areas``, ``patch_response``, ``mean_shift``, ``nu_rlms``, ``calc_params``).
+    kernels : resolved kernels (``align_shapes``, ``warp_areas``, ``patch_response``, ``mean_shift``,
+        ``nu_rlms``, ``calc_params``, ``validator_conv``).
     """
 
     def __init__(self, models_dir: str | Path, params: LandmarkParameters, kernels: Kernels):

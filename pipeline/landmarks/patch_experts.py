@@ -1,8 +1,10 @@
 """CCNF patch experts at work: view selection, Sigma, areas of interest, response maps.
 
 Reproduces ``Patch_experts.cpp::Patch_experts`` for the CCNF experts of OpenFace 2.2
-(``GetViewIdx``, ``Response``) and ``CCNF_patch_expert::ComputeSigmas``. The response
-arithmetic itself is the ``patch_response`` kernel (``variants/patch_response``).
+(``GetViewIdx``, ``Response``) and ``CCNF_patch_expert::ComputeSigmas``. The sampling of
+the areas of interest and the response arithmetic are the ``warp_areas`` and
+``patch_response`` kernels, and the similarity to the reference shape is ``align_shapes``:
+callers pass the resolved kernels in.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aubench.pipeline import cache
+from aubench.pipeline.contracts import AlignShapes, PatchResponse, WarpAreas
 from aubench.pipeline.models.ccnf import CCNFScale
-from aubench.variants.align_shapes.reference import align_shapes as _align_shapes_reference
 
 _ALPHA_MIN = 1e-4  # neurons with alpha <= this are skipped by OpenFace
 
@@ -136,22 +138,13 @@ class SigmaCache:
         return self._weights[key]
 
 
-def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """2x2 scale-rotation taking ``src`` (n,2) onto ``dst`` (n,2): ``RotationHelpers.h::AlignShapesWithScale``.
-
-    The ``align_shapes`` kernel's reference (:func:`aubench.variants.align_shapes.reference.align_shapes`);
-    callers with resolved kernels pass ``kernels.align_shapes`` instead.
-    """
-    return _align_shapes_reference(src, dst)
-
-
 def similarity_transforms(image_shape: np.ndarray, reference_shape: np.ndarray,
-                          align=None) -> tuple[np.ndarray, np.ndarray]:
+                          align: AlignShapes) -> tuple[np.ndarray, np.ndarray]:
     """(sim_ref_to_img, sim_img_to_ref), 2x2 float32 each, as ``Patch_experts::Response`` makes them.
 
-    ``align``: the ``align_shapes`` kernel (default: its reference).
+    ``align``: the resolved ``align_shapes`` kernel (``kernels.align_shapes``).
     """
-    sim_img_to_ref = (align or _align_shapes_reference)(image_shape, reference_shape)
+    sim_img_to_ref = align(image_shape, reference_shape)
     return invert_2x2(sim_img_to_ref), sim_img_to_ref
 
 
@@ -181,16 +174,13 @@ def warp_matrix(point_xy, sim_ref_to_img: np.ndarray, area_size: int) -> np.ndar
 
 
 def sample_areas(gray: np.ndarray, landmarks: np.ndarray, indices: np.ndarray, sim_ref_to_img: np.ndarray,
-                 area_size: int, warp_areas=None) -> np.ndarray:
+                 area_size: int, warp_areas: WarpAreas) -> np.ndarray:
     """(len(indices), A, A) float32 areas of interest, ``cv2.warpAffine`` with
     ``WARP_INVERSE_MAP | INTER_LINEAR`` and a constant 0 border (as OpenFace samples them).
 
     The warp matrices are those of :func:`warp_matrix`, computed for all points at once
-    with the same float32 operations; ``warp_areas`` is the resolved kernel (default: the
-    reference, one OpenCV call per point).
+    with the same float32 operations; ``warp_areas`` is the resolved kernel (``kernels.warp_areas``).
     """
-    if warp_areas is None:
-        from aubench.variants.warp_areas.reference import warp_areas
     a1 = np.float32(sim_ref_to_img[0, 0])
     b1 = np.float32(-sim_ref_to_img[0, 1])
     ah = (a1 * np.float32(area_size - 1.0)) / np.float32(2)
@@ -202,8 +192,8 @@ def sample_areas(gray: np.ndarray, landmarks: np.ndarray, indices: np.ndarray, s
 
 
 def responses(gray: np.ndarray, experts: CCNFScale, scale_idx: int, view: int, landmarks: np.ndarray,
-              sim_ref_to_img: np.ndarray, window: int, cache: SigmaCache, patch_response,
-              warp_areas=None) -> np.ndarray:
+              sim_ref_to_img: np.ndarray, window: int, cache: SigmaCache, patch_response: PatchResponse,
+              warp_areas: WarpAreas) -> np.ndarray:
     """Response maps of every landmark at one scale (``Patch_experts::Response``, CCNF branch).
 
     Parameters

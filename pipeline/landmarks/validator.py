@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from aubench.pipeline.contracts import ValidatorConv
 from aubench.pipeline.models.validator import PAWModel, ValidatorModel, ValidatorView, read_validator
-from aubench.variants.validator_conv.reference import convolution as _reference_conv
 
 F32 = np.float32
 
@@ -127,13 +127,13 @@ def prepare_layers(view: ValidatorView) -> list[tuple]:
     return prepared
 
 
-def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | None = None,
-                conv=None) -> np.ndarray:
+def cnn_forward(view: ValidatorView, image: np.ndarray, prepared: list[tuple] | None,
+                conv: ValidatorConv) -> np.ndarray:
     """Run one view's CNN on its (h, w) normalised input image; returns the (30,) output.
 
-    ``conv``: the ``validator_conv`` kernel (default: its reference variant).
+    ``prepared``: :func:`prepare_layers` of the view (None: prepared here). ``conv``: the
+    resolved ``validator_conv`` kernel (``kernels.validator_conv``).
     """
-    conv = conv or _reference_conv
     maps = np.array(image, dtype=F32)[None]  # (n_maps, h, w), a copy: layers may work in place
     for layer in prepared if prepared is not None else prepare_layers(view):
         if layer[0] == "convolution":
@@ -169,12 +169,12 @@ class DetectionValidator:
     Parameters
     ----------
     model : :class:`aubench.pipeline.models.validator.ValidatorModel` (see :func:`load_validator`).
-    conv : the resolved ``validator_conv`` kernel (default: its reference variant).
+    conv : the resolved ``validator_conv`` kernel (``kernels.validator_conv``).
     """
 
-    def __init__(self, model: ValidatorModel, conv=None):
+    def __init__(self, model: ValidatorModel, conv: ValidatorConv):
         self.model = model
-        self.conv = conv or _reference_conv
+        self.conv = conv
         self._prepared = [prepare_layers(view) for view in model.views]
         self._orientations = np.array([np.asarray(v.orientation, np.float64).reshape(3) for v in model.views])
 
@@ -230,6 +230,6 @@ class DetectionValidator:
                                                  self.conv))
 
 
-def load_validator(path: str | Path, conv=None) -> DetectionValidator:
+def load_validator(path: str | Path, conv: ValidatorConv) -> DetectionValidator:
     """Read ``validator_cnn.txt`` and wrap it (the loader :mod:`aubench.pipeline.landmarks.clnf` looks for)."""
     return DetectionValidator(read_validator(path), conv)

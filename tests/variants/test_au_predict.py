@@ -8,7 +8,7 @@ import pytest
 from aubench.harness.au_reference import load_online_trace
 from aubench.pipeline import registry
 from aubench.pipeline.models.au_models import read_au_models
-from aubench.variants.au_predict.bank import build_bank
+from aubench.pipeline.au.predictor_bank import build_bank
 
 from ..conftest import MODELS, TRACE
 

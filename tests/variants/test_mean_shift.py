@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from aubench.pipeline import registry
-from aubench.variants.mean_shift.kde import KdeCache, build_kde_table
+from aubench.pipeline.landmarks.kde import KdeCache, build_kde_table
 
 from ..conftest import TRACE
 

@@ -48,7 +48,7 @@ def test_conv_is_valid_cross_correlation(case):
 @given(st.integers(1, 12), st.integers(1, 12), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3),
        st.integers(1, 3), st.integers(0, 2**31))
 def test_max_pool_windows(h, w, kx, ky, sx, sy, seed):
-    from aubench.variants.mtcnn_max_pool.reference import pooled_size
+    from aubench.pipeline.detect.mtcnn import pooled_size
 
     maps = np.random.default_rng(seed).normal(0, 1, (2, h, w, 3)).astype(np.float32)
     ho, wo = max(pooled_size(h, ky, sy), 0), max(pooled_size(w, kx, sx), 0)
@@ -62,7 +62,7 @@ def test_max_pool_windows(h, w, kx, ky, sx, sy, seed):
 
 
 def test_pooled_size_rounds_half_away_from_zero():
-    from aubench.variants.mtcnn_max_pool.reference import pooled_size
+    from aubench.pipeline.detect.mtcnn import pooled_size
 
     assert pooled_size(11, 2, 2) == 6  # 4.5 -> 5 (C round), not banker's 4
     assert pooled_size(22, 3, 2) == 11  # 9.5 -> 10

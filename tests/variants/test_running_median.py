@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from aubench.harness.au_reference import load_online_trace, read_hog_file
 from aubench.pipeline import registry
-from aubench.variants.running_median.state import RunningMedianState, geom_median_state, hog_median_state
+from aubench.pipeline.au.median_state import RunningMedianState, geom_median_state, hog_median_state
 
 from ..conftest import REFERENCE, TRACE
 

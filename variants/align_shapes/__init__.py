@@ -1,6 +1,6 @@
 """Kernel ``align_shapes``: the similarity (scale-rotation) between two shapes (``AlignShapesWithScale``).
 
-Contract: :func:`aubench.variants.align_shapes.reference.align_shapes`. The CLNF calls it once per
+Contract: :class:`aubench.pipeline.contracts.AlignShapes`. The CLNF calls it once per
 scale to map image and reference frames, the AU aligner once per frame: ~9 calls per
 tracked frame, each a few dozen small NumPy operations around a 2x2 SVD.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -32,7 +32,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32)
 
 
-registry.kernel("align_shapes", summary="scale-rotation between two shapes (Kabsch with scale, OpenCV SVD)",
+registry.kernel("align_shapes", contract=contracts.AlignShapes,
+                summary="scale-rotation between two shapes (Kabsch with scale, OpenCV SVD)",
                 cases=_cases, check=_check)
 registry.variant("align_shapes", "reference", "aubench.variants.align_shapes.reference:align_shapes",
                  "NumPy reductions and products around cv2.SVDecomp")

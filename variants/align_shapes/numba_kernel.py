@@ -1,6 +1,6 @@
 """Numba ``AlignShapesWithScale``: the reference's arithmetic, compiled around OpenCV's SVD.
 
-Every operation of :func:`aubench.variants.align_shapes.reference.align_shapes` in the same
+Every operation of the reference variant (:mod:`aubench.variants.align_shapes.reference`) in the same
 precision and order: column means summed row after row in double, the float32 centring
 and scaling, the sums of squares in double in NumPy's own pairwise order (the reference
 calls ``np.add.reduce``), the double cross-covariance rounded to float32. The 2x2 SVD
@@ -151,7 +151,7 @@ def _rotation(s, u, vt):
 
 
 def align_shapes(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Same contract as the reference (:func:`aubench.variants.align_shapes.reference.align_shapes`)."""
+    """Same contract as the reference (:class:`aubench.pipeline.contracts.AlignShapes`)."""
     s, cov = _covariance(np.ascontiguousarray(src, dtype=np.float32), np.ascontiguousarray(dst, dtype=np.float32))
     _, u, vt = cv2.SVDecomp(cov)
     return _rotation(s, u, vt)

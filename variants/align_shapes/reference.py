@@ -1,4 +1,4 @@
-"""``RotationHelpers.h::AlignShapesWithScale`` in NumPy (the contract)."""
+"""``RotationHelpers.h::AlignShapesWithScale`` in NumPy (the reference variant)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ import numpy as np
 
 
 def align_shapes(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """2x2 float32 scale-rotation taking ``src`` (n, 2) onto ``dst`` (n, 2).
-
-    Kabsch with scale, no reflection, in OpenFace's precisions: each shape centred on its
-    mean (cv::mean, double sums) and divided by its RMS scale (float32), the float32 2x2
-    cross-covariance through OpenCV's SVD, R = V diag(1, d) U^T in double with d the sign
-    of det(V U^T), times the scale ratio.
+    """NumPy reductions and products around ``cv2.SVDecomp`` in OpenFace's precisions (contract:
+    :class:`aubench.pipeline.contracts.AlignShapes`).
     """
     src = np.asarray(src, np.float32)
     dst = np.asarray(dst, np.float32)

@@ -1,20 +1,20 @@
 """Kernel ``au_predict``: decision values of OpenFace's linear SVR/SVM AU models for one frame.
 
-Contract: :func:`aubench.variants.au_predict.reference.au_predict` (``SVR_*_lin_regressors::Predict``,
+Contract: :class:`aubench.pipeline.contracts.AuPredict` (``SVR_*_lin_regressors::Predict``,
 ``SVM_*_lin::Predict``). The models are laid out once in an explicit
-:class:`aubench.variants.au_predict.bank.AUPredictorBank`.
+:class:`aubench.pipeline.au.predictor_bank.AUPredictorBank`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
     from aubench.pipeline.models.au_models import read_au_models
-    from aubench.variants.au_predict.bank import build_bank
+    from aubench.pipeline.au.predictor_bank import build_bank
 
     for main in ("main_dynamic_svms.txt", "main_static_svms.txt"):
         bank = build_bank(read_au_models(models_dir / "AU_predictors" / main))
@@ -27,7 +27,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float64, atol=1e-9)
 
 
-registry.kernel("au_predict", summary="linear SVR/SVM AU decision values (static and person-calibrated dynamic)",
+registry.kernel("au_predict", contract=contracts.AuPredict,
+                summary="linear SVR/SVM AU decision values (static and person-calibrated dynamic)",
                 cases=_cases, check=_check)
 registry.variant("au_predict", "reference", "aubench.variants.au_predict.reference:au_predict",
                  "plain NumPy, one dot product per AU as OpenFace")

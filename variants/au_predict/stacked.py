@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.variants.au_predict.bank import AUPredictorBank
+from aubench.pipeline.au.predictor_bank import AUPredictorBank
 
 
 def au_predict(bank: AUPredictorBank, features: np.ndarray, median: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Kernel ``calc_params``: fit PDM parameters to 2D landmarks (``PDM::CalcParams``).
 
-Contract: :func:`aubench.variants.calc_params.reference.calc_params` (which is
+Contract: :class:`aubench.pipeline.contracts.CalcParams` (which is
 :func:`aubench.pipeline.landmarks.pdm.calc_params`). The CLNF calls it four times per frame
 (each part model's initialisation and the refit of the merged landmarks), each up to
 1000 Gauss-Newton iterations, so its Python overhead matters.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -38,7 +38,8 @@ def _check(expected, actual, case):
     assert err <= 0.02, f"{case.label}: fitted landmarks differ by {err:.3g} px > 0.02"
 
 
-registry.kernel("calc_params", summary="PDM parameters from 2D landmarks (damped Gauss-Newton, PDM::CalcParams)",
+registry.kernel("calc_params", contract=contracts.CalcParams,
+                summary="PDM parameters from 2D landmarks (damped Gauss-Newton, PDM::CalcParams)",
                 cases=_cases, check=_check)
 registry.variant("calc_params", "reference", "aubench.variants.calc_params.reference:calc_params",
                  "aubench.pipeline.landmarks.pdm.calc_params (NumPy, OpenCV solve/Rodrigues as the C++)")

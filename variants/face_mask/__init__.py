@@ -1,6 +1,6 @@
 """Kernel ``face_mask``: the triangulated-face pixel mask of the aligned face.
 
-Contract: :func:`aubench.variants.face_mask.reference.face_mask` (the pixel mask of
+Contract: :class:`aubench.pipeline.contracts.FaceMask` (the pixel mask of
 ``PAW.cpp::PAW::PAW(shape, triangulation, 0, 0, w - 1, h - 1)`` as
 ``Face_utils.cpp::AlignFaceMask`` builds it). Cases: the 111-triangle face mesh of
 ``AU_predictors/tris_68_full.txt`` on the PDM mean shape placed as the alignment places it,
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -42,7 +42,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.uint8)
 
 
-registry.kernel("face_mask", summary="pixel mask of a triangulated face (PAW) for the aligned-face mask",
+registry.kernel("face_mask", contract=contracts.FaceMask,
+                summary="pixel mask of a triangulated face (PAW) for the aligned-face mask",
                 cases=_cases, check=_check)
 registry.variant("face_mask", "reference", "aubench.variants.face_mask.reference:face_mask",
                  "plain NumPy, one triangle's bounding box at a time")

@@ -1,4 +1,4 @@
-"""Plain NumPy face mask: each triangle's bounding box tested with PAW's side tests (the contract)."""
+"""Plain NumPy face mask: each triangle's bounding box tested with PAW's side tests (the reference variant)."""
 
 from __future__ import annotations
 
@@ -15,29 +15,8 @@ def _same_side(x0, y0, x1, y1, x2, y2, x3, y3):
 
 
 def face_mask(points: np.ndarray, triangulation: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(height, width) uint8 mask: 1 where the pixel centre lies in a triangle of the mesh.
-
-    Reproduces the pixel mask of ``PAW.cpp::PAW::PAW(shape, triangulation, 0, 0, w - 1, h - 1)``
-    as ``Face_utils.cpp::AlignFaceMask`` builds it on the aligned landmarks.
-
-    Parameters
-    ----------
-    points : (n, 2) float32 landmark positions in the output image (px, pixel centres at integers).
-    triangulation : (t, 3) int vertex indices into ``points``.
-    width, height : output size.
-
-    Returns
-    -------
-    (height, width) uint8 of 0/1. Exact: every variant must return the same mask.
-
-    Notes
-    -----
-    A pixel ``(x, y)`` is inside a triangle when, for each edge, it lies on the same side as
-    the opposite vertex (``PAW::sameSide``: float32 cross products whose float32 product is
-    ``>= 0``, so points on an edge count as inside); a triangle is tested only where its
-    bounding box holds the point. ``PAW::findTriangle`` first retries the previous pixel's
-    triangle without the bounding-box test; that shortcut changes the mask only for a
-    degenerate (zero-area) triangle, whose side tests pass everywhere, and is not reproduced.
+    """Plain NumPy, one triangle's bounding box at a time with PAW's side tests (contract:
+    :class:`aubench.pipeline.contracts.FaceMask`).
     """
     pts = np.asarray(points, dtype=F32)
     mask = np.zeros((height, width), dtype=np.uint8)

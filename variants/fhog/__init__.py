@@ -1,6 +1,6 @@
 """Kernel ``fhog``: dlib's Felzenszwalb HOG of the aligned face (31 features per 8x8 cell).
 
-Contract: :func:`aubench.variants.fhog.reference.fhog`
+Contract: :class:`aubench.pipeline.contracts.Fhog`
 (``dlib/image_transforms/fhog.h::extract_fhog_features`` as called by
 ``Face_utils.cpp::Extract_FHOG_descriptor``). Cases: random colour and grey images of
 several sizes (112x112 and odd ones), images with many equal-gradient colour channels
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 TOLERANCE = 1e-5  # max abs difference to the reference (float32 rounding order only)
 
@@ -39,7 +39,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32, atol=TOLERANCE)
 
 
-registry.kernel("fhog", summary="dlib FHOG (extract_fhog_features) of an image: (rows, cols, 31) float32",
+registry.kernel("fhog", contract=contracts.Fhog,
+                summary="dlib FHOG (extract_fhog_features) of an image: (rows, cols, 31) float32",
                 cases=_cases, check=_check)
 registry.variant("fhog", "reference", "aubench.variants.fhog.reference:fhog",
                  "plain NumPy, stage by stage; votes accumulated with np.add.at in dlib's order")

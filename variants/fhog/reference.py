@@ -1,4 +1,4 @@
-"""Plain NumPy FHOG, stage by stage as dlib computes it (the contract of kernel ``fhog``)."""
+"""Plain NumPy FHOG, stage by stage as dlib computes it (the reference variant of kernel ``fhog``)."""
 
 from __future__ import annotations
 
@@ -84,37 +84,8 @@ def lane_sum(v: np.ndarray) -> np.ndarray:
 
 
 def fhog(image: np.ndarray, cell_size: int = 8) -> np.ndarray:
-    """Felzenszwalb HOG of an image, bit for bit as dlib computes it.
-
-    Reproduces ``dlib/image_transforms/fhog.h::extract_fhog_features`` (dlib 19.24, into an
-    ``array2d<matrix<float,31,1>>``, filter padding 1) as OpenFace calls it in
-    ``Face_utils.cpp::Extract_FHOG_descriptor`` on the 112x112 aligned face.
-
-    Parameters
-    ----------
-    image : (H, W, 3) uint8 BGR or (H, W) uint8 grey
-        Colour images are read as ``dlib::bgr_pixel``; grey as the intensity.
-    cell_size : int, default 8
-        Cell side in pixels (>= 2).
-
-    Returns
-    -------
-    (cells_nr - 2, cells_nc - 2, 31) float32
-        ``cells = int(float(n) / cell_size + 0.5)``; (12, 12, 31) for 112x112 at cell 8;
-        (0, 0, 31) when either side has fewer than 3 cells. Features per cell: 18 signed
-        orientation bins, 9 unsigned bins, 4 texture (gradient energy) features. All are
-        >= 0; each of the 4 normalisations of a bin is at most 0.1 (the truncation), so the
-        27 orientation features are <= 0.4 and the texture features <= 0.4714 * 18 * 0.1.
-        A flat image gives all zeros. OpenFace's 4464-vector is ``result.reshape(-1)``
-        (rows, then columns, then features).
-
-    Notes
-    -----
-    Tolerance: every variant must match this reference within 1e-5 absolute (only the
-    float32 rounding order may differ). This reference is bit-identical to dlib 19.24 built
-    as the C++ reference was (g++ -O3, SSE2: the lane sums are ``(l0 + l2) + (l1 + l3)``) on
-    the three traced faces and on 150 generated images of other sizes and cell sizes
-    (``python -m experiments.dlib_fhog.compare``).
+    """Plain NumPy, stage by stage as dlib computes it; votes accumulated with ``np.add.at`` in dlib's
+    order (contract: :class:`aubench.pipeline.contracts.Fhog`).
 
     Stages (all arithmetic float32, as dlib's SSE code):
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.variants.mean_shift.kde import STEP
+from aubench.pipeline.landmarks.kde import STEP
 
 
 def mean_shift(responses, dxs, dys, visible, kde):

@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_conv``: the MTCNN convolution layer (valid cross-correlation + bias).
 
-Contract: :func:`aubench.variants.mtcnn_conv.reference.convolution`. Cases: every convolution
+Contract: :class:`aubench.pipeline.contracts.MtcnnConv`. Cases: every convolution
 layer of PNet, RNet and ONet (real weights from ``model/mtcnn_detector/*.dat``) on
 image-like inputs (a normalised real frame for the first layers, PReLU-like activations
 for the deeper ones), batches of 1 and several, and PNet's per-pixel layer as 1x1 kernels.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _image_like(rng, n, h, w):
@@ -50,7 +50,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32, atol=1e-5, rtol=1e-5)
 
 
-registry.kernel("mtcnn_conv", summary="MTCNN convolution layer: valid cross-correlation of channel-last maps + bias",
+registry.kernel("mtcnn_conv", contract=contracts.MtcnnConv,
+                summary="MTCNN convolution layer: valid cross-correlation of channel-last maps + bias",
                 cases=_cases, check=_check)
 registry.variant("mtcnn_conv", "reference", "aubench.variants.mtcnn_conv.reference:convolution",
                  "plain NumPy, one matmul per kernel offset, float64 sums")

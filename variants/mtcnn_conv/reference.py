@@ -6,28 +6,8 @@ import numpy as np
 
 
 def convolution(maps: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Valid 2-D cross-correlation of a batch of multi-channel maps, plus a bias per kernel.
-
-    Reproduces ``CNN_utils.cpp::convolution_direct_blas`` (im2col of every input map, one
-    OpenBLAS ``sgemm`` against the kernels with the bias as an extra column), as
-    ``FaceDetectorMTCNN.cpp::CNN::Inference`` runs it for PNet, RNet and ONet.
-
-    Parameters
-    ----------
-    maps : (N, H, W, C) float32, channel-last; the first layer's channels are R, G, B
-        (``Inference`` flips OpenCV's BGR).
-    weights : (K, C, kh, kw) float32, ``out[k] = sum_c corr(maps[..., c], weights[k, c])``.
-    bias : (K,) float32.
-
-    Returns
-    -------
-    (N, H - kh + 1, W - kw + 1, K) float32.
-
-    Notes
-    -----
-    This reference sums in float64 (then rounds once to float32); C++ sums in float32 in
-    OpenBLAS's order. Tolerance: ``|actual - reference| <= 1e-5 * (1 + max|reference|)``.
-    A 1x1 kernel is how the detector runs PNet's per-pixel fully connected layer.
+    """Plain NumPy, one matmul per kernel offset, float64 sums rounded once to float32 (contract:
+    :class:`aubench.pipeline.contracts.MtcnnConv`).
     """
     n, h, w, c = maps.shape
     k, c_w, kh, kw = weights.shape

@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_fc``: MTCNN's fully connected layers on flattened features.
 
-Contract: :func:`aubench.variants.mtcnn_fc.reference.fully_connected`. Cases: the fully connected
+Contract: :class:`aubench.pipeline.contracts.MtcnnFc`. Cases: the fully connected
 layers of RNet and ONet (real weights) on PReLU-like features, batches of 1 and 30.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -25,7 +25,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32, atol=1e-5, rtol=1e-5)
 
 
-registry.kernel("mtcnn_fc", summary="MTCNN fully connected layer: weights @ features + bias per sample",
+registry.kernel("mtcnn_fc", contract=contracts.MtcnnFc,
+                summary="MTCNN fully connected layer: weights @ features + bias per sample",
                 cases=_cases, check=_check)
 registry.variant("mtcnn_fc", "reference", "aubench.variants.mtcnn_fc.reference:fully_connected",
                  "plain NumPy, one sample at a time, float64 sums")

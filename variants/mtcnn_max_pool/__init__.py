@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_max_pool``: MTCNN max-pooling (OpenFace's rounded output size, clipped windows).
 
-Contract: :func:`aubench.variants.mtcnn_max_pool.reference.max_pool`. Cases: the pooling layers of
+Contract: :class:`aubench.pipeline.contracts.MtcnnMaxPool`. Cases: the pooling layers of
 PNet, RNet and ONet on the map sizes the detector gives them (even and odd, so the edge
 windows are partial) and a kernel smaller than its stride.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -29,7 +29,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32)
 
 
-registry.kernel("mtcnn_max_pool", summary="MTCNN max-pooling with OpenFace's rounded output size",
+registry.kernel("mtcnn_max_pool", contract=contracts.MtcnnMaxPool,
+                summary="MTCNN max-pooling with OpenFace's rounded output size",
                 cases=_cases, check=_check)
 registry.variant("mtcnn_max_pool", "reference", "aubench.variants.mtcnn_max_pool.reference:max_pool",
                  "plain NumPy, one output cell at a time over the batch and channels")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from aubench.pipeline.detect.mtcnn import pooled_size
 from aubench.variants._jit import jit
-from aubench.variants.mtcnn_max_pool.reference import pooled_size
 
 
 @jit

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-
-def pooled_size(size: int, kernel: int, stride: int) -> int:
-    """``round((float)(size - kernel) / stride) + 1`` (C ``round``: halves away from zero)."""
-    q = float(np.float32(size - kernel) / np.float32(stride))
-    return int(math.copysign(math.floor(abs(q) + 0.5), q)) + 1
+from aubench.pipeline.detect.mtcnn import pooled_size
 
 
 def max_pool(maps: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
-    """Max-pooling with OpenFace's output size and windows clipped at the map's edge.
-
-    Reproduces ``CNN_utils.cpp::max_pooling``: the output has
-    ``round((size - kernel) / stride) + 1`` cells per axis (so a partial window at the
-    right/bottom edge is kept when the division rounds up); the window of cell ``i``
-    starts at ``i * stride`` and is clipped to the map; a cell whose window would start
-    outside the map stays 0.
-
-    Parameters
-    ----------
-    maps : (N, H, W, C) float32.
-    kernel : (kx, ky); stride : (sx, sy) (OpenFace's order: x first).
-
-    Returns
-    -------
-    (N, Ho, Wo, C) float32. Exact.
+    """Plain NumPy, one output cell at a time over the batch and channels (contract:
+    :class:`aubench.pipeline.contracts.MtcnnMaxPool`).
     """
     (kx, ky), (sx, sy) = kernel, stride
     n, h, w, c = maps.shape

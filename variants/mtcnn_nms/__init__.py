@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_nms``: MTCNN's greedy non-maximum suppression on integer-rounded boxes.
 
-Contract: :func:`aubench.variants.mtcnn_nms.reference.nms`. Cases: the PNet candidates and the
+Contract: :class:`aubench.pipeline.contracts.MtcnnNms`. Cases: the PNet candidates and the
 RNet/ONet boxes of the C++ trace (frame 1 of default.wmv) with both overlap kinds, random
 clustered boxes with tied scores, half-pixel coordinates (rounding ties), empty and
 negative-size boxes, and no boxes.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -44,7 +44,8 @@ def _check(expected, actual, case):
     assert np.array_equal(np.asarray(actual, dtype=np.int64), expected), f"{case.label}: kept {actual} != {expected}"
 
 
-registry.kernel("mtcnn_nms", summary="MTCNN greedy non-maximum suppression (IoU or min-area overlap)",
+registry.kernel("mtcnn_nms", contract=contracts.MtcnnNms,
+                summary="MTCNN greedy non-maximum suppression (IoU or min-area overlap)",
                 cases=_cases, check=_check)
 registry.variant("mtcnn_nms", "reference", "aubench.variants.mtcnn_nms.reference:nms", "plain Python loop over NumPy rects")
 registry.variant("mtcnn_nms", "numba", "aubench.variants.mtcnn_nms.numba_kernel:nms",

@@ -20,25 +20,8 @@ def _intersection_area(a: np.ndarray, b: np.ndarray) -> int:
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, minimum: bool) -> np.ndarray:
-    """Greedy non-maximum suppression; returns the kept indices, most confident first.
-
-    Reproduces ``FaceDetectorMTCNN.cpp::non_maximum_supression``: boxes are visited by
-    descending score (among equal scores the later index first: OpenFace pops the last
-    entry of a ``std::multimap``); each kept box removes the remaining boxes whose overlap
-    with it exceeds ``threshold``. The overlap is computed on the boxes converted to
-    integer ``cv::Rect`` (each coordinate rounded, ties to even): intersection area over
-    the union area, or over the smaller area when ``minimum``; in float32.
-
-    Parameters
-    ----------
-    boxes : (n, 4) float32 ``[x, y, w, h]`` px.
-    scores : (n,) float32.
-    threshold : float (compared in float32, as the C++ ``float`` parameter).
-    minimum : bool, overlap over the smaller area instead of the union.
-
-    Returns
-    -------
-    (m,) int64 indices into ``boxes``. Exact.
+    """Plain Python loop over NumPy integer rects, as OpenFace's (contract:
+    :class:`aubench.pipeline.contracts.MtcnnNms`).
     """
     rects = _int_rects(np.asarray(boxes).reshape(-1, 4))
     areas = rects[:, 2] * rects[:, 3]

@@ -1,6 +1,6 @@
 """Kernel ``mtcnn_prelu``: MTCNN's PReLU (per-channel negative slope).
 
-Contract: :func:`aubench.variants.mtcnn_prelu.reference.prelu`. Cases: every PReLU layer of PNet,
+Contract: :class:`aubench.pipeline.contracts.MtcnnPrelu`. Cases: every PReLU layer of PNet,
 RNet and ONet (real slopes) on maps and flat features with both signs, and exact zeros.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -27,7 +27,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32)
 
 
-registry.kernel("mtcnn_prelu", summary="MTCNN PReLU: x >= 0 ? x : slope[c] * x on the last axis",
+registry.kernel("mtcnn_prelu", contract=contracts.MtcnnPrelu,
+                summary="MTCNN PReLU: x >= 0 ? x : slope[c] * x on the last axis",
                 cases=_cases, check=_check)
 registry.variant("mtcnn_prelu", "reference", "aubench.variants.mtcnn_prelu.reference:prelu", "plain NumPy where")
 registry.variant("mtcnn_prelu", "numba", "aubench.variants.mtcnn_prelu.numba_kernel:prelu",

@@ -1,6 +1,6 @@
 """Kernel ``nu_rlms``: the update loop of one NU-RLMS call (``CLNF::NU_RLMS``).
 
-Contract: :func:`aubench.variants.nu_rlms.reference.nu_rlms`. The loop is the CLNF fit's
+Contract: :class:`aubench.pipeline.contracts.NuRlms`. The loop is the CLNF fit's
 inner cost (14 calls of up to 5 updates per tracked frame), so its Python overhead
 is what a compiled variant removes.
 """
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
     from aubench.pipeline.landmarks import patch_experts as pe
     from aubench.pipeline.landmarks import pdm as pdm_ops
+    from aubench.pipeline.landmarks.kde import build_kde_table
     from aubench.pipeline.models.pdm import read_pdm
-    from aubench.variants.mean_shift.kde import build_kde_table
+    from aubench.variants.align_shapes.reference import align_shapes
     from aubench.variants.mean_shift.reference import mean_shift
 
     pdm = read_pdm(models_dir / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt")
@@ -27,7 +28,7 @@ def _cases(rng, models_dir):
         loc = (rng.normal(size=m) * np.sqrt(pdm.eigen_values) * 0.3).astype(np.float32)
         base = pdm_ops.calc_shape_2d(pdm, g, loc)
         ref = pdm_ops.calc_shape_2d(pdm, np.array([0.35, 0, 0, 0, 0, 0], np.float32), loc)
-        r2i, i2r = pe.similarity_transforms(base, ref)
+        r2i, i2r = pe.similarity_transforms(base, ref, align_shapes)
         # smooth single-peaked maps near the centre, as real responses are
         yy, xx = np.mgrid[0:window, 0:window]
         peaks = rng.uniform(window / 2 - 2, window / 2 + 2, size=(n, 2))
@@ -57,7 +58,8 @@ def _check(expected, actual, case):
     assert err <= 0.25, f"{case.label}: landmarks differ by {err:.3g} px > 0.25"
 
 
-registry.kernel("nu_rlms", summary="NU-RLMS update loop (mean-shift, Gauss-Newton step, parameter update)",
+registry.kernel("nu_rlms", contract=contracts.NuRlms,
+                summary="NU-RLMS update loop (mean-shift, Gauss-Newton step, parameter update)",
                 cases=_cases, check=_check)
 registry.variant("nu_rlms", "reference", "aubench.variants.nu_rlms.reference:nu_rlms",
                  "plain NumPy loop over the PDM operations and the mean_shift kernel")

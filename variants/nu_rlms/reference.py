@@ -1,4 +1,4 @@
-"""Plain NumPy NU-RLMS optimisation loop built on the PDM operations (the contract)."""
+"""Plain NumPy NU-RLMS optimisation loop built on the PDM operations (the reference variant)."""
 
 from __future__ import annotations
 
@@ -15,43 +15,8 @@ def _gemm(a, b):
 
 def nu_rlms(pdm, responses, base_shape, sim_img_to_ref, sim_ref_to_img, visible, weights, reg_diag, kde,
             params_global, params_local, rigid, max_iterations, convergence_threshold, mean_shift, record=None):
-    """The update loop of one ``LandmarkDetectorModel.cpp::CLNF::NU_RLMS`` call.
-
-    Each update: the 2D shape of the current parameters (``PDM::CalcShape2D``); stop when
-    it moved less than ``convergence_threshold`` (L2 over all 2n coordinates) since the
-    previous update; the landmark positions in the response maps
-    ``dx, dy = (shape - base_shape) @ sim_img_to_ref^T + (w-1)/2``; the KDE mean-shift
-    (``mean_shift`` kernel) rotated into the image (``@ sim_ref_to_img^T``), zero for
-    invisible points; the Gauss-Newton step ``(J_w^T J + R) dp = J_w^T v - R p`` (rigid:
-    6 global parameters, J from ``PDM::ComputeRigidJacobian``; else 6+m), solved by
-    Cholesky; ``PDM::UpdateModelParameters`` and ``PDM::Clamp``.
-
-    Parameters
-    ----------
-    pdm : :class:`aubench.pipeline.models.pdm.PDMModel` (n points, m modes).
-    responses : (n, w, w) float32 response maps.
-    base_shape : (n, 2) float32 landmarks the maps are centred on.
-    sim_img_to_ref, sim_ref_to_img : (2, 2) float32.
-    visible : (n,) bool.
-    weights : (2n,) float32 diagonal of the NU-RLMS weight matrix (ones = unweighted).
-    reg_diag : (6,) or (6+m,) float32 diagonal of the regularisation (0 for the global params).
-    kde : :class:`aubench.variants.mean_shift.kde.KdeTable` for w and ``a = -0.5/sigma^2``.
-    params_global : (6,) float32; params_local : (m,) float32.
-    rigid : bool; max_iterations : int; convergence_threshold : float (px).
-    mean_shift : the resolved ``mean_shift`` kernel.
-    record : dict of lists or None; when given, per-update intermediates are appended
-        (``dxdy``, ``ms_ref``, ``ms_img``, ``update``, ``params``, ``norm``) for trace checks.
-
-    Returns
-    -------
-    (params_global (6,) float32, params_local (m,) float32, updates int, converged bool,
-    dxs (n,) float32, dys (n,) float32) -- dxs/dys of the last performed update (the
-    likelihood is evaluated there), None when no update ran.
-
-    Notes
-    -----
-    Tolerance against the C++ trace: parameters within 2e-4 after 5 updates (float32
-    sums ordered differently; the Rodrigues/SVD calls are OpenCV's own).
+    """Plain NumPy loop over the PDM operations and the given ``mean_shift`` kernel; records the
+    intermediates when asked (contract: :class:`aubench.pipeline.contracts.NuRlms`).
     """
     window = responses.shape[1]
     half = np.float32((window - 1) // 2)

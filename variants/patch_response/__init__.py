@@ -1,6 +1,6 @@
 """Kernel ``patch_response``: CCNF patch-expert response maps of a set of landmarks.
 
-Contract: :func:`aubench.variants.patch_response.reference.patch_response`
+Contract: :class:`aubench.pipeline.contracts.PatchResponse`
 (``CCNF_patch_expert.cpp::CCNF_patch_expert::ResponseOpenBlas``).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -30,7 +30,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32, atol=2e-5, rtol=1e-4)  # Sigma products cancel: absolute floor
 
 
-registry.kernel("patch_response", summary="CCNF patch-expert response maps (im2col, neurons, Sigma)",
+registry.kernel("patch_response", contract=contracts.PatchResponse,
+                summary="CCNF patch-expert response maps (im2col, neurons, Sigma)",
                 cases=_cases, check=_check)
 registry.variant("patch_response", "reference", "aubench.variants.patch_response.reference:patch_response",
                  "plain NumPy, one landmark and one window position at a time")

@@ -1,4 +1,4 @@
-"""Plain NumPy CCNF patch-expert responses, one landmark at a time (the contract)."""
+"""Plain NumPy CCNF patch-expert responses, one landmark at a time (the reference variant)."""
 
 from __future__ import annotations
 
@@ -31,35 +31,8 @@ def _im2col_contrast_norm_bias(area: np.ndarray, size: int) -> np.ndarray:
 
 def patch_response(areas_of_interest: np.ndarray, weight_matrices: np.ndarray, alphas: np.ndarray,
                    sigmas: np.ndarray) -> np.ndarray:
-    """CCNF patch-expert response maps of n landmarks.
-
-    Reproduces ``CCNF_patch_expert.cpp::CCNF_patch_expert::ResponseOpenBlas`` for each
-    landmark: contrast-normalised im2col with a bias column, one linear layer of k
-    neurons, the sum of sigmoids ``sum_k 2*alpha_k / (1 + exp(-z_k))`` (neurons with
-    ``alpha <= 1e-4`` skipped), transposed to [row=dy, col=dx], multiplied by the CCNF
-    covariance ``Sigma`` of the window size, then shifted so that the minimum is >= 0.
-
-    Parameters
-    ----------
-    areas_of_interest : (n, A, A) float32
-        Image patches in the reference frame (``A = w + s - 1``), as sampled by
-        ``cv2.warpAffine`` in :func:`aubench.pipeline.landmarks.patch_experts.sample_areas`.
-    weight_matrices : (n, k, 1 + s*s) float32
-        Per landmark :meth:`aubench.pipeline.models.ccnf.CCNFPatchExpert.weight_matrix` (bias first).
-    alphas : (n, k) float64
-        Neuron alphas.
-    sigmas : (n, w*w, w*w) float32
-        Per landmark ``Sigma`` for window w (``CCNF_patch_expert::ComputeSigmas``).
-
-    Returns
-    -------
-    (n, w, w) float32 response maps ``[landmark, dy, dx]``.
-
-    Notes
-    -----
-    Tolerance: float32 sums are ordered differently from OpenBLAS, so results agree
-    with the C++ trace to about 1e-5 relative to the map's maximum (the check uses
-    ``atol = 1e-4 * max|expected| + 2e-5``: the Sigma product cancels large terms).
+    """Plain NumPy, one landmark and one window position at a time (contract:
+    :class:`aubench.pipeline.contracts.PatchResponse`).
     """
     n, area, _ = areas_of_interest.shape
     s = int(round(np.sqrt(weight_matrices.shape[2] - 1)))

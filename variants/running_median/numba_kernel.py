@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from aubench.pipeline.au.median_state import RunningMedianState
 from aubench.variants._jit import jit
-from aubench.variants.running_median.state import RunningMedianState
 
 
 @jit

@@ -1,41 +1,15 @@
-"""Plain NumPy histogram running median: add the descriptor, then rescan every histogram row (the contract)."""
+"""Plain NumPy histogram running median: add the descriptor, then rescan every histogram row (the reference variant)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from aubench.variants.running_median.state import RunningMedianState
+from aubench.pipeline.au.median_state import RunningMedianState
 
 
 def running_median(state: RunningMedianState, descriptor: np.ndarray, update: bool) -> np.ndarray:
-    """Add one descriptor to the per-dimension histograms and return the approximate median.
-
-    Reproduces ``FaceAnalyser.cpp::FaceAnalyser::UpdateRunningMedian`` (the person-specific
-    neutral face of the dynamic AU models). ``state`` is updated in place.
-
-    Parameters
-    ----------
-    state : :class:`aubench.variants.running_median.state.RunningMedianState` with ``rows`` dimensions.
-    descriptor : (rows,) float64, the current frame's HOG or geometry descriptor.
-    update : bool
-        Add ``descriptor`` to the histograms (OpenFace: the frame was tracked successfully).
-        The median is recomputed either way.
-
-    Returns
-    -------
-    (rows,) float64 median: the descriptor itself while exactly one descriptor has been
-    added (even when it is not the current one), otherwise per row the centre of the first
-    bin whose cumulative count reaches ``(hist_count + 1) // 2``.
-
-    Notes
-    -----
-    Quirks kept from OpenFace: the bin of a value is ``int(x * alpha + beta)`` with
-    ``alpha = bins * (1/length)``, ``beta = -min * bins * (1/length)`` (OpenCV folds
-    ``(x - min) * bins / length`` into one scale and shift), clipped to ``[0, bins - 1]``
-    before truncation, so values outside the range land in the end bins; the median is a
-    bin centre, not an interpolated value; with no descriptor added yet the cutoff is 0 and
-    every row reports the first bin's centre. Exact: no tolerance (integer counts, the same
-    double expressions as C++).
+    """Plain NumPy, rescans the cumulative histogram of every row on each call (contract:
+    :class:`aubench.pipeline.contracts.RunningMedian`).
     """
     if update:
         alpha, beta = state.bin_scale()

@@ -1,6 +1,6 @@
 """Kernel ``validator_conv``: a convolution layer of OpenFace's CNN detection validator.
 
-Contract: :func:`aubench.variants.validator_conv.reference.convolution` (``convolution_direct_blas``).
+Contract: :class:`aubench.pipeline.contracts.ValidatorConv` (``convolution_direct_blas``).
 Cases: both convolution layers of several views of ``model/detection_validation/validator_cnn.txt``
 (real weights) on inputs like the ones they see: a normalised warped face (60x60, zeros
 outside the face mask) for the first layer, rectified and pooled maps for the second.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -38,7 +38,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32, atol=2e-5, rtol=2e-5)
 
 
-registry.kernel("validator_conv", summary="CNN detection validator convolution layer (valid, summed over maps, + bias)",
+registry.kernel("validator_conv", contract=contracts.ValidatorConv,
+                summary="CNN detection validator convolution layer (valid, summed over maps, + bias)",
                 cases=_cases, check=_check)
 registry.variant("validator_conv", "reference", "aubench.variants.validator_conv.reference:convolution",
                  "transposed im2col (one contiguous block per tap) and one float32 BLAS GEMM, as the C++'s sgemm")

@@ -37,7 +37,7 @@ def _convolve(maps, w_mat, kh, kw, out):
 
 
 def convolution(maps: np.ndarray, w_mat: np.ndarray, kh: int, kw: int) -> np.ndarray:
-    """Same contract as the reference (:func:`aubench.variants.validator_conv.reference.convolution`)."""
+    """Same contract as the reference (:class:`aubench.pipeline.contracts.ValidatorConv`)."""
     maps = np.ascontiguousarray(maps, dtype=np.float32)
     n_in, h, w = maps.shape
     out = np.empty((w_mat.shape[1], h - kh + 1, w - kw + 1), np.float32)

@@ -6,17 +6,7 @@ import numpy as np
 
 
 def convolution(maps: np.ndarray, w_mat: np.ndarray, kh: int, kw: int) -> np.ndarray:
-    """Valid cross-correlation of every input map, summed over maps, plus bias.
-
-    Parameters
-    ----------
-    maps : (n_in, h, w) float32
-    w_mat : (n_in*kw*kh + 1, n_kernels) float32, ``DetectionValidator::Read``'s matrix: rows are
-        the taps of each input map, kx outer and ky inner (column-major kernels), bias last.
-
-    Returns
-    -------
-    (n_kernels, h - kh + 1, w - kw + 1) float32
+    """Transposed im2col and one float32 BLAS GEMM (contract: :class:`aubench.pipeline.contracts.ValidatorConv`).
 
     The C++ builds the im2col matrix with one row per output position and multiplies it by
     ``w_mat`` (sgemm, M = positions, N = kernels). This builds its transpose (one row per tap,

@@ -1,13 +1,13 @@
 """Kernel ``warp_areas``: the areas of interest around landmarks (``cv::warpAffine`` in ``Patch_experts::Response``).
 
-Contract: :func:`aubench.variants.warp_areas.reference.warp_areas`.
+Contract: :class:`aubench.pipeline.contracts.WarpAreas`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from aubench.pipeline import registry
+from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
@@ -27,7 +27,8 @@ def _cases(rng, models_dir):
 _check = registry.array_check(np.float32)
 
 
-registry.kernel("warp_areas", summary="areas of interest around landmarks (OpenCV warpAffine, bilinear, fixed point)",
+registry.kernel("warp_areas", contract=contracts.WarpAreas,
+                summary="areas of interest around landmarks (OpenCV warpAffine, bilinear, fixed point)",
                 cases=_cases, check=_check)
 registry.variant("warp_areas", "reference", "aubench.variants.warp_areas.reference:warp_areas",
                  "one cv2.warpAffine call per landmark")

@@ -1,4 +1,4 @@
-"""Areas of interest sampled with OpenCV's own warpAffine (the contract)."""
+"""Areas of interest sampled with OpenCV's own warpAffine (the reference variant)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,7 @@ import numpy as np
 
 
 def warp_areas(gray, tx, ty, a1, b1, area_size):
-    """Square patches around landmarks in the reference frame, as ``Patch_experts::Response`` samples them.
-
-    ``cv::warpAffine(gray, area, M, (A, A), WARP_INVERSE_MAP | INTER_LINEAR)`` with the
-    dst->src map ``M_i = [[a1, -b1, tx_i], [b1, a1, ty_i]]`` and a constant 0 border.
-
-    Parameters
-    ----------
-    gray : (H, W) float32 grey image.
-    tx, ty : (k,) float64 translations of the k maps (float32 values, see
-        :func:`aubench.pipeline.landmarks.patch_experts.warp_matrix`).
-    a1, b1 : float, scale-rotation of the map (float32 values).
-    area_size : int A.
-
-    Returns
-    -------
-    (k, A, A) float32, bit-identical to OpenCV 4.6 (fixed-point 1/32 px coordinates,
-    float bilinear weights).
-    """
+    """One ``cv2.warpAffine`` call per landmark (contract: :class:`aubench.pipeline.contracts.WarpAreas`)."""
     out = np.empty((len(tx), area_size, area_size), np.float32)
     m = np.array([[a1, -b1, 0.0], [b1, a1, 0.0]], np.float64)
     flags = cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR

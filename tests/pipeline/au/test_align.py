@@ -43,6 +43,11 @@ def tri():
 
 
 @pytest.fixture(scope="module")
+def kernels():
+    return registry.reference_kernels()
+
+
+@pytest.fixture(scope="module")
 def default_frames():
     return [f.bgr for f in itertools.islice(open_input(MEDIA / "default.wmv"), 3)]
 
@@ -131,9 +136,10 @@ def _paw_scan(points: np.ndarray, tris: np.ndarray, width: int, height: int) -> 
     return mask
 
 
-def test_triangle_mask_is_paws_pixel_scan(pdm, tri, default_frames):
+def test_triangle_mask_is_paws_pixel_scan(pdm, tri, default_frames, kernels):
     landmarks = np.load(TRACE / "clnf" / "frame0001" / "final_landmarks_as_recorded.npy")
-    warp = align.similarity_warp(landmarks, calc_params(pdm, landmarks)[0], pdm, 0.7, 112, 112)
+    warp = align.similarity_warp(landmarks, calc_params(pdm, landmarks)[0], pdm, 0.7, 112, 112,
+                                 align=kernels.align_shapes)
     points = align.mask_landmarks(landmarks, warp, 0.7)
     mask = face_mask_reference(points, tri, 112, 112)
     np.testing.assert_array_equal(mask, _paw_scan(points, tri, 112, 112))
@@ -146,23 +152,24 @@ def test_triangle_mask_is_paws_pixel_scan(pdm, tri, default_frames):
     assert np.count_nonzero(bmp.max(axis=2)[mask == 1] == 0) <= 5
 
 
-def test_unmasked_alignment_agrees_inside_the_mask(pdm, tri, default_frames):
+def test_unmasked_alignment_agrees_inside_the_mask(pdm, tri, default_frames, kernels):
     landmarks = np.load(TRACE / "clnf" / "frame0002" / "final_landmarks_as_recorded.npy")
     params_global, _ = calc_params(pdm, landmarks)
-    plain = align.align_face(default_frames[1], landmarks, params_global, pdm)
-    masked = align.align_face_mask(default_frames[1], landmarks, params_global, pdm, tri)
+    plain = align.align_face(default_frames[1], landmarks, params_global, pdm, align=kernels.align_shapes)
+    masked = align.align_face_mask(default_frames[1], landmarks, params_global, pdm, tri, kernels=kernels)
     inside = masked.max(axis=2) > 0
     np.testing.assert_array_equal(plain[inside], masked[inside])
     assert plain[~inside].any()  # the background is kept without the mask
     grey = align.align_face_mask(cv2.cvtColor(default_frames[1], cv2.COLOR_BGR2GRAY), landmarks, params_global,
-                                 pdm, tri)
+                                 pdm, tri, kernels=kernels)
     assert grey.shape == (112, 112) and not grey[~inside].any()
 
 
-def test_output_size_and_scale(pdm, tri, default_frames):
+def test_output_size_and_scale(pdm, tri, default_frames, kernels):
     landmarks = np.load(TRACE / "clnf" / "frame0001" / "final_landmarks_as_recorded.npy")
     params_global, _ = calc_params(pdm, landmarks)
-    big = align.align_face_mask(default_frames[0], landmarks, params_global, pdm, tri, sim_scale=1.4, out_size=224)
+    big = align.align_face_mask(default_frames[0], landmarks, params_global, pdm, tri, sim_scale=1.4, out_size=224,
+                                kernels=kernels)
     assert big.shape == (224, 224, 3)
     small = cv2.resize(big, (112, 112), interpolation=cv2.INTER_AREA)
     ref = _bmp("default", 1)
@@ -172,14 +179,15 @@ def test_output_size_and_scale(pdm, tri, default_frames):
 
 @settings(max_examples=40, deadline=None)
 @given(scale=st.floats(0.5, 4.0), angle=st.floats(-0.8, 0.8), tx=st.floats(100, 500), ty=st.floats(100, 400))
-def test_similarity_of_the_mean_shape_is_undone(pdm, scale, angle, tx, ty):
+def test_similarity_of_the_mean_shape_is_undone(pdm, kernels, scale, angle, tx, ty):
     """Landmarks that are a similarity of the mean shape land on 0.7 x mean shape, centred at 56."""
     n = pdm.n_points
     mean = np.stack([pdm.mean_shape[:n], pdm.mean_shape[n:2 * n]], axis=1).astype(np.float64)
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     landmarks = (scale * mean @ rot.T + [tx, ty]).astype(np.float32)
     params_global = np.array([scale, 0, 0, angle, tx, ty], np.float32)
-    warp = align.similarity_warp(landmarks, params_global, pdm, 0.7, 112, 112).astype(np.float64)
+    warp = align.similarity_warp(landmarks, params_global, pdm, 0.7, 112, 112,
+                                 align=kernels.align_shapes).astype(np.float64)
     moved = landmarks.astype(np.float64) @ warp[:, :2].T + warp[:, 2]
     np.testing.assert_allclose(moved, 0.7 * mean + 56, atol=2e-3 * max(1.0, scale))
 
@@ -189,15 +197,15 @@ def test_rigid_and_raised_points():
     assert align.RAISED_POINTS.tolist() == [0, 16] + list(range(17, 27))
 
 
-def test_bad_inputs_raise_input_errors(pdm, tri, default_frames):
+def test_bad_inputs_raise_input_errors(pdm, tri, default_frames, kernels):
     landmarks = np.load(TRACE / "clnf" / "frame0001" / "final_landmarks_as_recorded.npy")
     g = np.zeros(6, np.float32)
     with pytest.raises(InputError, match=r"\(68, 2\) landmarks"):
-        align.align_face_mask(default_frames[0], landmarks[:51], g, pdm, tri)
+        align.align_face_mask(default_frames[0], landmarks[:51], g, pdm, tri, kernels=kernels)
     with pytest.raises(InputError, match="uint8 frame"):
-        align.align_face(default_frames[0].astype(np.float32), landmarks, g, pdm)
+        align.align_face(default_frames[0].astype(np.float32), landmarks, g, pdm, align=kernels.align_shapes)
     # OpenFace's (136,) column layout is accepted
     column = np.concatenate([landmarks[:, 0], landmarks[:, 1]])
     g = calc_params(pdm, landmarks)[0]
-    np.testing.assert_array_equal(align.align_face(default_frames[0], column, g, pdm),
-                                  align.align_face(default_frames[0], landmarks, g, pdm))
+    np.testing.assert_array_equal(align.align_face(default_frames[0], column, g, pdm, align=kernels.align_shapes),
+                                  align.align_face(default_frames[0], landmarks, g, pdm, align=kernels.align_shapes))

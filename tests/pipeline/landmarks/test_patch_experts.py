@@ -46,14 +46,14 @@ def kernels():
 
 
 @pytest.mark.parametrize("lm", [0, 30, 48])
-def test_patch_unit(frames, scales, lm):
+def test_patch_unit(frames, scales, kernels, lm):
     unit = TRACE / "patch_unit" / f"lm{lm:02d}"
     scale0 = CLNF / "frame0001" / "detect" / "hyp00" / "main" / "scale0"
     landmarks = np.load(scale0 / "landmarks_before.npy")
     sim = np.load(scale0 / "sim_ref_to_img.npy")
     # warp matrix and sampled area are bit-exact
     np.testing.assert_array_equal(pe.warp_matrix(landmarks[lm], sim, 21), np.load(unit / "warp_matrix.npy"))
-    area = pe.sample_areas(frames[0], landmarks, [lm], sim, 21)[0]
+    area = pe.sample_areas(frames[0], landmarks, [lm], sim, 21, kernels.warp_areas)[0]
     np.testing.assert_array_equal(area, np.load(unit / "area_of_interest.npy"))
     ref = registry.kernels()["patch_response"].variants["reference"].load()
     cache = pe.SigmaCache()
@@ -78,11 +78,12 @@ def test_responses_match_trace(frames, scales, kernels, context, frame, scale):
     assert f"view_id={view} " in info
     window = expected.shape[1]
     out = pe.responses(frames[frame], scales[scale], scale, view, np.load(d / "landmarks_before.npy"),
-                       np.load(d / "sim_ref_to_img.npy"), window, pe.SigmaCache(), kernels.patch_response)
+                       np.load(d / "sim_ref_to_img.npy"), window, pe.SigmaCache(), kernels.patch_response,
+                       kernels.warp_areas)
     np.testing.assert_allclose(out, expected, atol=2e-6, rtol=0)
 
 
-def test_similarity_transform_matches_trace():
+def test_similarity_transform_matches_trace(kernels):
     d = CLNF / "frame0001" / "detect" / "hyp00" / "main" / "scale0"
     expected_img_to_ref = np.load(d / "sim_img_to_ref.npy")
     # a pure rotation+scale of a shape is recovered exactly enough
@@ -90,7 +91,7 @@ def test_similarity_transform_matches_trace():
     ref_shape = rng.normal(size=(68, 2)).astype(np.float32)
     inv = np.linalg.inv(expected_img_to_ref.astype(np.float64))
     img_shape = (ref_shape.astype(np.float64) @ inv.T + [300, 200]).astype(np.float32)
-    r2i, i2r = pe.similarity_transforms(img_shape, ref_shape)
+    r2i, i2r = pe.similarity_transforms(img_shape, ref_shape, kernels.align_shapes)
     np.testing.assert_allclose(i2r, expected_img_to_ref, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(r2i @ i2r, np.eye(2), atol=1e-5)
 
