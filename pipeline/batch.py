@@ -142,10 +142,9 @@ class _Worker:
         try:
             kernels = registry.resolve(config.variant_selection, where="config [variants]")
             models = locate(models_dir)
-            if extract.tracker_unavailable() is None:
-                self.tracker = extract.load_tracker(models, config, kernels)
+            self.tracker = extract.load_tracker(models, config, kernels)
             out = config.output
-            if extract.analyser_unavailable() is None and (out.aus or out.hogalign or out.simalign):
+            if out.aus or out.hogalign or out.simalign:
                 self.analyser = extract.load_analyser(models, config, kernels)
         except AubenchError as e:
             self.error = str(e)

@@ -16,9 +16,8 @@ After the last frame the AU columns are rewritten with the offline post-processe
 values (``FaceAnalyser::PostprocessOutputFile``). A run stopped before that (Ctrl-C, an
 error) leaves a valid CSV of the frames done, with the online AU values.
 
-The stages are small protocols (:class:`Tracker`, :class:`Analyser`) loaded lazily:
-while a stage's modules do not exist yet, the run goes on without it, writes OpenFace's
-zeros in its columns, and :class:`RunResult` lists what ran and what was not available.
+The stages are small protocols (:class:`Tracker`, :class:`Analyser`); :class:`RunResult`
+lists what ran.
 ``landmarks_from`` replays an existing OpenFace CSV (:class:`ReplayTracker`) in place of
 the tracker, so the AU stage can be run and measured on its own.
 
@@ -31,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.util
 import itertools
 import sys
 import time
@@ -222,46 +220,6 @@ class ReplayTracker:
 
 # --------------------------------------------------------------------------- loading stages
 
-# Modules (and kernels) each stage needs; a stage whose modules do not exist yet is skipped.
-TRACKER_MODULES = ("aubench.pipeline.landmarks.tracker", "aubench.pipeline.landmarks.clnf", "aubench.pipeline.detect.mtcnn")
-ANALYSER_MODULES = ("aubench.pipeline.au.analyser", "aubench.pipeline.au.align")
-ANALYSER_KERNELS = ("fhog", "au_predict", "running_median")
-
-
-def _missing_modules(names: tuple[str, ...]) -> list[str]:
-    missing = []
-    for name in names:
-        try:
-            if importlib.util.find_spec(name) is None:
-                missing.append(name)
-        except ModuleNotFoundError:
-            missing.append(name)
-    return missing
-
-
-def _missing_kernels(names: tuple[str, ...]) -> list[str]:
-    from aubench.pipeline import registry
-
-    known = registry.kernels()
-    return [n for n in names if n not in known]
-
-
-def _unavailable_reason(modules: tuple[str, ...], kernels: tuple[str, ...] = ()) -> str | None:
-    missing = [f"{m} not written yet" for m in _missing_modules(modules)]
-    missing += [f"kernel {k} not registered yet" for k in _missing_kernels(kernels)]
-    return "; ".join(missing) or None
-
-
-def tracker_unavailable() -> str | None:
-    """Why the tracker cannot run yet (its modules are missing), or None."""
-    return _unavailable_reason(TRACKER_MODULES)
-
-
-def analyser_unavailable() -> str | None:
-    """Why the AU analyser cannot run yet (modules or kernels missing), or None."""
-    return _unavailable_reason(ANALYSER_MODULES, ANALYSER_KERNELS)
-
-
 def load_tracker(models_dir: Path, config: Config, kernels: Any) -> Tracker:
     """``aubench.pipeline.landmarks.tracker.LandmarkTracker(models_dir, config, kernels)``."""
     module = importlib.import_module("aubench.pipeline.landmarks.tracker")
@@ -338,7 +296,6 @@ class RunResult:
     hog: Path | None = None
     aligned_dir: Path | None = None
     stages_ran: list[str] = field(default_factory=list)
-    stages_unavailable: dict[str, str] = field(default_factory=dict)
     postprocessed: bool = False
     postprocess_ms: float = 0.0
     peak_rss_mb: float = 0.0
@@ -346,7 +303,7 @@ class RunResult:
     jit_s: float = 0.0  # Numba compiling / loading cached code during the run (aubench.pipeline.timing.JitMeter)
 
     def summary(self) -> str:
-        """Lines for the user: what was written, stages run and those not yet available."""
+        """Lines for the user: what was written, the JIT warm-up apart, the stages run and any notes."""
         fps = self.frames / self.wall_s if self.wall_s > 0 else 0.0
         rss = f", peak RSS {self.peak_rss_mb:.0f} MiB" if self.peak_rss_mb else ""
         lines = [f"wrote {self.csv} ({self.frames} frames in {self.wall_s:.1f} s, {fps:.1f} fps{rss})"]
@@ -356,9 +313,7 @@ class RunResult:
         for path in (self.hog, self.aligned_dir):
             if path is not None:
                 lines.append(f"wrote {path}")
-        lines.append("stages run: " + (", ".join(self.stages_ran) or "none (frames decoded and rows written only)"))
-        if self.stages_unavailable:
-            lines.append("not yet available: " + "; ".join(f"{k} ({v})" for k, v in self.stages_unavailable.items()))
+        lines.append("stages run: " + ", ".join(self.stages_ran))
         lines += self.notes
         return "\n".join(lines)
 
@@ -432,7 +387,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         the CSV's rounded landmarks and parameters (:class:`ReplayTracker`); False: the rounded ones.
     progress : report frames done, fps and ETA on ``progress_stream`` (default stderr).
     models_dir : the OpenFace model folder (default: :func:`aubench.pipeline.models.locate`).
-    tracker, analyser : ready-made stages (tests, the harness); by default loaded lazily.
+    tracker, analyser : ready-made stages (tests, the harness, the batch workers); by default loaded here.
 
     Returns
     -------
@@ -446,7 +401,6 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     source = open_input(input_path)  # checks the input before anything is loaded or written
     out_dir = Path(out_dir)
     ran: list[str] = []
-    unavailable: dict[str, str] = {}
     kernels = None
     jit = JitMeter()
 
@@ -473,21 +427,12 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             ran.append(f"landmarks (replayed from {tracker.path.name}, {how})")
             ran += [f"{s} (replayed)" for s in extra]
         elif tracker is None:
-            reason = tracker_unavailable()
-            if reason:
-                unavailable["detect+landmarks+pose+gaze"] = (f"{reason}; every frame is written as not tracked "
-                                                             "(success 0); give --landmarks-from CSV to run the AU stage")
-            else:
-                tracker = load_tracker(models(), config, resolved_kernels())
-                ran += ["detect", "landmarks", "pose", "gaze"]
+            tracker = load_tracker(models(), config, resolved_kernels())
+            ran += ["detect", "landmarks", "pose", "gaze"]
         else:
             ran += ["landmarks", "pose", "gaze"]
         if analyser is None and (out.aus or out.hogalign or out.simalign):
-            reason = analyser_unavailable()
-            if reason:
-                unavailable["au"] = f"{reason}; AU columns are written as 0, no .hog or aligned faces"
-            else:
-                analyser = load_analyser(models(), config, resolved_kernels())
+            analyser = load_analyser(models(), config, resolved_kernels())
         if analyser is not None:
             ran.append("au")
 
@@ -521,13 +466,10 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
                     record = FaceRecord(frame=frame.number, face_id=0, timestamp=frame.timestamp)
                     # FaceAnalyser receives the model's own detection_success (C++: face_model.detection_success),
                     # which differs from the written success flag on a first detection that fails validation.
-                    model_success = record.success
-                    analysis_landmarks = None
-                    if tracker is not None:
-                        tracked = tracker.track(frame.bgr, frame.gray, timer)
-                        fill_record(record, tracked)
-                        model_success = bool(getattr(tracked, "detection_success", record.success))
-                        analysis_landmarks = getattr(tracked, "analysis_landmarks", None)
+                    tracked = tracker.track(frame.bgr, frame.gray, timer)
+                    fill_record(record, tracked)
+                    model_success = bool(getattr(tracked, "detection_success", record.success))
+                    analysis_landmarks = getattr(tracked, "analysis_landmarks", None)
                     if analysis_landmarks is None:
                         analysis_landmarks = record.landmarks_2d
                     if analyser is not None:
@@ -573,7 +515,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         notes.append(f"replayed landmarks: {tracker.rows_unrounded} rows unrounded "
                      f"({tracker.rows_unrounded_3d} with the 3D landmarks), {kept} kept as recorded{why}")
     return RunResult(csv=csv_path, frames=done, wall_s=time.perf_counter() - start, hog=hog_path,
-                     aligned_dir=aligned_dir, stages_ran=ran, stages_unavailable=unavailable,
+                     aligned_dir=aligned_dir, stages_ran=ran,
                      postprocessed=postprocessed, postprocess_ms=pp_ms, peak_rss_mb=_peak_rss_mb(), notes=notes,
                      jit_s=jit_s)
 
