@@ -139,13 +139,12 @@ def test_interrupted_run_leaves_valid_outputs(tmp_path, exc):
     assert len(read_hog(tmp_path / "default.hog")) == 5
 
 
-def test_progress_reports_frames_fps_and_eta(tmp_path):
+def test_progress_bar_goes_to_the_stream_and_quiet_writes_nothing(tmp_path):
     stream = io.StringIO()
-    bar = extract.Progress(10, stream, "run x", interval_s=0.0)
-    bar.update(4)
-    bar.finish(10)
+    extract.run(VIDEO, tmp_path, Config(), frames=3, landmarks_from=REF_CSV, analyser=FakeAnalyser(),
+                progress_stream=stream)
     text = stream.getvalue()
-    assert "frame 4/10 (40%)" in text and "fps" in text and "ETA" in text and "frame 10/10" in text
+    assert "aubench run default.wmv" in text and "3/3" in text and "frame" in text
     stream = io.StringIO()
     extract.run(VIDEO, tmp_path, Config(), frames=2, landmarks_from=REF_CSV, analyser=FakeAnalyser(),
                 progress=False, progress_stream=stream)
