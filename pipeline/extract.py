@@ -20,7 +20,8 @@ error) leaves a valid CSV of the frames done, with the online AU values.
 The stages (:mod:`aubench.pipeline.stages`) are loaded here unless given ready-made;
 ``landmarks_from`` replays an existing OpenFace CSV (:class:`aubench.pipeline.replay.ReplayTracker`)
 in place of the tracker, so the AU stage can be run and measured on its own. Progress goes
-to stderr as a tqdm bar (:mod:`aubench.pipeline.progress`).
+to stderr as a tqdm bar (:mod:`aubench.pipeline.progress`), with a notice when Numba compiles
+the kernels (:mod:`aubench.pipeline.compile_notice`).
 
 Per-frame timing goes to the ``timer`` (:class:`aubench.pipeline.timing.StageTimer`): the loop
 times ``decode``, ``au`` and ``write``; the tracker times ``detect``, ``landmarks``,
@@ -36,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from aubench.pipeline.compile_notice import CompileNotice
 from aubench.pipeline.config import Config
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.frame_step import FrameStep, OnlineAUs, StepResult, csv_schema, fill_record
@@ -43,7 +45,7 @@ from aubench.pipeline.io.aligned import AlignedWriter
 from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, rewrite_au_columns
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.io.hog_file import HogWriter
-from aubench.pipeline.progress import progress_bar
+from aubench.pipeline.progress import progress_bar, progress_writer
 from aubench.pipeline.replay import ReplayedFrame, ReplayTracker
 from aubench.pipeline.run_result import RunResult, peak_rss_mb
 from aubench.pipeline.stages import (Analyser, AnalysisOutput, PostprocessOutput, Tracker, TrackOutput, load_analyser,
@@ -84,7 +86,8 @@ def _timed_frames(frames: Iterator, timer: StageTimer) -> Iterator:
 
 
 def _stages(config: Config, models_dir: str | Path | None, tracker: Tracker | None, analyser: Analyser | None,
-            landmarks_from: str | Path | None, unround_landmarks: bool, jit: JitMeter) -> tuple[Tracker, Analyser | None, list[str]]:
+            landmarks_from: str | Path | None, unround_landmarks: bool, jit: JitMeter,
+            notice: CompileNotice) -> tuple[Tracker, Analyser | None, list[str]]:
     """The run's stages (a replayed CSV, the given ones or the real ones) and the names of those that run."""
     if landmarks_from is not None and tracker is None:
         tracker = ReplayTracker(landmarks_from, unround=unround_landmarks, models_dir=models_dir)
@@ -99,8 +102,10 @@ def _stages(config: Config, models_dir: str | Path | None, tracker: Tracker | No
     if stages_to_load(config, tracker, analyser):
         kernels = resolve_kernels(config)
         jit.start()  # Numba is loaded now if a compiled variant was chosen
+        notice.start()
     tracker, analyser = load_stages(config, models_dir, kernels, tracker=tracker, analyser=analyser)
     jit.start()  # ready-made stages: Numba is loaded by now if they use it
+    notice.start()
     if analyser is not None:
         ran.append("au")
     return tracker, analyser, ran
@@ -157,7 +162,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         and eye landmarks instead of running the tracker.
     unround_landmarks : with ``landmarks_from``, give the AU stage the PDM shape that explains
         the CSV's rounded landmarks and parameters (:class:`ReplayTracker`); False: the rounded ones.
-    progress : show a progress bar on ``progress_stream``
+    progress : show a progress bar (and the kernels' compile notice) on ``progress_stream``
         (default stderr); ``config.runtime.progress = false`` turns it off too.
     models_dir : the OpenFace model folder (default: :func:`aubench.pipeline.models.locate`).
     tracker, analyser : ready-made stages (tests, the harness, the batch workers); by default loaded here.
@@ -174,9 +179,11 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     out_dir = Path(out_dir)
     stream = (progress_stream or sys.stderr) if progress and config.runtime.progress else None
     jit = JitMeter()
+    notice = CompileNotice(progress_writer(stream))
 
     try:
-        tracker, analyser, ran = _stages(config, models_dir, tracker, analyser, landmarks_from, unround_landmarks, jit)
+        tracker, analyser, ran = _stages(config, models_dir, tracker, analyser, landmarks_from, unround_landmarks,
+                                         jit, notice)
         schema = csv_schema(config, tracker, analyser)
         outputs = _Outputs(out_dir, source, config, schema, au_stage=analyser is not None)
         step = FrameStep(tracker, analyser)
@@ -192,6 +199,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
                     outputs.write(frame.number, result)
                 timer.next_frame()
                 done += 1
+                notice.frame_done()
                 bar.update()
         finally:
             outputs.close()
@@ -208,6 +216,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     finally:
         source.close()
         jit_s = jit.stop()
+        notice.stop()
     notes = []
     if isinstance(tracker, ReplayTracker) and tracker.rows_unrounded + tracker.rows_kept_as_recorded:
         kept = tracker.rows_kept_as_recorded
