@@ -54,6 +54,26 @@ def videos_of(path: str | Path) -> list[Path] | None:
     return None
 
 
+def plan_inputs(src: str | Path, landmarks_from: str | Path | None = None) -> list[Path] | None:
+    """Check what ``aubench run`` (or :func:`aubench.extract`) was given, before anything is loaded.
+
+    Returns
+    -------
+    The videos of a batch (a folder of videos, a list file), or None when ``src`` is one input
+    (a video, an image, a folder of images).
+    """
+    src = Path(src)
+    if not src.exists():
+        raise InputError(f"{src}: no such file or folder; give a video, an image or a folder of images")
+    if landmarks_from is not None and not Path(landmarks_from).is_file():
+        raise InputError(f"{landmarks_from}: no such CSV for --landmarks-from; give an OpenFace CSV of this input")
+    videos = videos_of(src)
+    if videos is not None and landmarks_from is not None:
+        raise InputError(f"--landmarks-from {landmarks_from}: replays one video's CSV, but {src} is a batch "
+                         "of videos; run that video alone")
+    return videos
+
+
 def check_stems(videos: list[Path]) -> None:
     """Two inputs with the same stem would write the same OUTDIR/<stem>.csv: refuse up front."""
     seen: dict[str, Path] = {}
