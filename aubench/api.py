@@ -222,7 +222,7 @@ class Stream:
     previous frames, as FeatureExtraction does on a video (one face), and returns the frame's
     :class:`FrameResult` with the *online* AU values; :meth:`to_frame` gives every frame so
     far with OpenFace's offline post-processing, as :func:`extract` returns it. Each frame's
-    CSV row is kept for :meth:`to_frame` (about 8 KB a frame); :meth:`reset` starts over (a new
+    CSV row is kept for :meth:`to_frame` (about 5 KB of text a frame); :meth:`reset` starts over (a new
     video or person) and frees them. A stream is not thread-safe: feed it from one thread.
 
     Examples
