@@ -12,8 +12,9 @@ wheel installs them under ``aubench``:
 ``experiments/``       not installed: research scripts, A/B specs and RESULTS.md
 =====================  ============================================================
 
-The Python API: :func:`extract` (a whole video, image or folder to a DataFrame with
-the CSV's columns) and :class:`Stream` (one frame at a time, for live use).
+The Python API (:mod:`aubench.api`): :func:`extract` (a whole video, image or folder to a
+DataFrame with the CSV's columns) and :class:`Stream` (one frame at a time, for live use);
+their errors derive from :class:`AubenchError` and carry one message saying what to fix.
 """
 
 from __future__ import annotations
@@ -31,13 +32,17 @@ if not _os.path.isdir(_os.path.join(_here, "pipeline")) and all(
         _os.path.isfile(_os.path.join(_root, name, "__init__.py")) for name in ("pipeline", "variants", "reports")):
     __path__.append(_root)  # noqa: F821 (the package's own __path__)
 
-__all__ = ["__version__", "extract", "Stream"]
+__all__ = ["__version__", "extract", "Stream", "FrameResult", "AubenchError"]
 
 
 def __getattr__(name: str):
     # the API loads the pipeline (OpenCV, Numba) only when used, so ``import aubench`` stays cheap
-    if name in ("extract", "Stream"):
+    if name in ("extract", "Stream", "FrameResult"):
         from aubench import api
 
         return getattr(api, name)
+    if name == "AubenchError":
+        from aubench.pipeline.errors import AubenchError
+
+        return AubenchError
     raise AttributeError(f"module 'aubench' has no attribute {name!r}")

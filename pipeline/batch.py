@@ -12,7 +12,6 @@ environment before NumPy, OpenBLAS or Numba are loaded.
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import time
 from dataclasses import dataclass, field
@@ -20,17 +19,14 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from aubench.pipeline.errors import AubenchError, InputError
+from aubench.pipeline.progress import progress_bar
+from aubench.pipeline.run_result import peak_rss_mb
 
 # Files a folder is searched for when it is given as a batch of videos.
 VIDEO_EXTENSIONS = (".avi", ".wmv", ".mp4", ".mov", ".mkv", ".mpg", ".mpeg", ".m4v", ".webm", ".flv")
 # A single input file with one of these suffixes is a list of inputs, one path per line.
 LIST_EXTENSIONS = (".txt", ".lst", ".list")
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB (``getrusage`` ``ru_maxrss``, KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def videos_of(path: str | Path) -> list[Path] | None:
@@ -56,6 +52,26 @@ def videos_of(path: str | Path) -> list[Path] | None:
             raise InputError(f"{path}: the list names no inputs; expected one video path per line")
         return items
     return None
+
+
+def plan_inputs(src: str | Path, landmarks_from: str | Path | None = None) -> list[Path] | None:
+    """Check what ``aubench run`` (or :func:`aubench.extract`) was given, before anything is loaded.
+
+    Returns
+    -------
+    The videos of a batch (a folder of videos, a list file), or None when ``src`` is one input
+    (a video, an image, a folder of images).
+    """
+    src = Path(src)
+    if not src.exists():
+        raise InputError(f"{src}: no such file or folder; give a video, an image or a folder of images")
+    if landmarks_from is not None and not Path(landmarks_from).is_file():
+        raise InputError(f"{landmarks_from}: no such CSV for --landmarks-from; give an OpenFace CSV of this input")
+    videos = videos_of(src)
+    if videos is not None and landmarks_from is not None:
+        raise InputError(f"--landmarks-from {landmarks_from}: replays one video's CSV, but {src} is a batch "
+                         "of videos; run that video alone")
+    return videos
 
 
 def check_stems(videos: list[Path]) -> None:
@@ -131,8 +147,7 @@ class _Worker:
     """Models loaded once per process; :meth:`run` processes one whole video."""
 
     def __init__(self, config: Any, models_dir: str | Path | None):
-        from aubench.pipeline import extract, registry
-        from aubench.pipeline.models import locate
+        from aubench.pipeline.stages import load_stages, resolve_kernels
 
         self.config = config
         self.models_dir = models_dir
@@ -140,13 +155,7 @@ class _Worker:
         self.tracker = self.analyser = None
         self.error: str | None = None
         try:
-            kernels = registry.resolve(config.variant_selection, where="config [variants]")
-            models = locate(models_dir)
-            if extract.tracker_unavailable() is None:
-                self.tracker = extract.load_tracker(models, config, kernels)
-            out = config.output
-            if extract.analyser_unavailable() is None and (out.aus or out.hogalign or out.simalign):
-                self.analyser = extract.load_analyser(models, config, kernels)
+            self.tracker, self.analyser = load_stages(config, models_dir, resolve_kernels(config))
         except AubenchError as e:
             self.error = str(e)
         self.load_s = time.perf_counter() - t0
@@ -154,12 +163,11 @@ class _Worker:
     def run(self, video: Path, out_dir: Path, frames: int | None, progress_stream: TextIO | None,
             worker_id: int) -> VideoOutcome:
         from aubench.pipeline import extract
+        from aubench.pipeline.frame_step import FrameStep
 
         if self.error is not None:
             return VideoOutcome(video, worker=worker_id, peak_rss_mb=peak_rss_mb(), error=self.error)
-        for stage in (self.tracker, self.analyser):
-            if stage is not None and hasattr(stage, "reset"):
-                stage.reset()
+        FrameStep(self.tracker, self.analyser).reset()  # a new video: forget the face and the person
         try:
             r = extract.run(video, out_dir, self.config, frames=frames, progress=progress_stream is not None,
                             progress_stream=progress_stream, models_dir=self.models_dir,
@@ -196,8 +204,9 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
              on_done: Callable[[VideoOutcome], None] | None = None) -> BatchResult:
     """Run every video of ``videos`` into ``out_dir`` with ``workers`` processes (1: in this process).
 
-    Each video writes ``out_dir/<stem>.csv`` as :func:`aubench.pipeline.extract.run` does; a per-video line
-    (done or FAILED) goes to ``stream`` (default stderr) as each finishes when ``progress``.
+    Each video writes ``out_dir/<stem>.csv`` as :func:`aubench.pipeline.extract.run` does. With ``progress``,
+    ``stream`` (default stderr) gets a bar over the videos and a line per video (done or FAILED) as each
+    finishes; with one worker, each video's frame bar too.
     """
     videos = [Path(v) for v in videos]
     check_stems(videos)
@@ -208,43 +217,49 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
     load_s: dict[int, float] = {}
     start = time.perf_counter()
 
+    # one bar over the videos; with one worker each video's own frame bar is drawn under it
+    bar = progress_bar(len(videos), stream, "aubench run", unit="video")
+
     def report(o: VideoOutcome) -> None:
         outcomes[o.video] = o
         if stream is not None:
-            stream.write(f"[{len(outcomes)}/{len(videos)}] {o.line()}\n")
-            stream.flush()
+            bar.write(f"[{len(outcomes)}/{len(videos)}] {o.line()}", file=stream)
+        bar.update()
         if on_done is not None:
             on_done(o)
 
-    missing = [v for v in videos if not v.exists()]
-    for v in missing:
-        report(VideoOutcome(v, error="no such file; give an existing video path"))
-    todo = [v for v in videos if v.exists()]
+    try:
+        missing = [v for v in videos if not v.exists()]
+        for v in missing:
+            report(VideoOutcome(v, error="no such file; give an existing video path"))
+        todo = [v for v in videos if v.exists()]
 
-    if workers == 1:
-        worker = _Worker(config, models_dir)
-        load_s[os.getpid()] = worker.load_s
-        for v in todo:
-            report(worker.run(v, out_dir, frames, stream, os.getpid()))
-    elif todo:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        if workers == 1:
+            worker = _Worker(config, models_dir)
+            load_s[os.getpid()] = worker.load_s
+            for v in todo:
+                report(worker.run(v, out_dir, frames, stream, os.getpid()))
+        elif todo:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        threads = max(1, int(config.runtime.threads))
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(config, models_dir, threads)) as pool:
-            # Largest files first (a cheap stand-in for the longest videos) so no worker is left with
-            # one long video at the end while the others idle.
-            longest_first = sorted(todo, key=lambda v: v.stat().st_size, reverse=True)
-            futures = {pool.submit(_run_in_worker, v, out_dir, frames): v for v in longest_first}
-            for fut in as_completed(futures):
-                v = futures[fut]
-                try:
-                    outcome, loaded = fut.result()
-                    load_s[outcome.worker] = loaded
-                except Exception as e:  # the worker process itself died (e.g. killed for memory)
-                    outcome = VideoOutcome(v, error=f"worker failed: {type(e).__name__}: {e}")
-                report(outcome)
+            threads = max(1, int(config.runtime.threads))
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(config, models_dir, threads)) as pool:
+                # Largest files first (a cheap stand-in for the longest videos) so no worker is left with
+                # one long video at the end while the others idle.
+                longest_first = sorted(todo, key=lambda v: v.stat().st_size, reverse=True)
+                futures = {pool.submit(_run_in_worker, v, out_dir, frames): v for v in longest_first}
+                for fut in as_completed(futures):
+                    v = futures[fut]
+                    try:
+                        outcome, loaded = fut.result()
+                        load_s[outcome.worker] = loaded
+                    except Exception as e:  # the worker process itself died (e.g. killed for memory)
+                        outcome = VideoOutcome(v, error=f"worker failed: {type(e).__name__}: {e}")
+                    report(outcome)
+    finally:
+        bar.close()
     ordered = [outcomes[v] for v in videos]
     return BatchResult(ordered, workers, time.perf_counter() - start, load_s)

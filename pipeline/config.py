@@ -22,6 +22,7 @@ import dataclasses
 import hashlib
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,31 @@ def load_any(spec: str | Path | None) -> Config:
     if p.suffix == ".toml" or p.exists():
         return load(p)
     return preset(str(spec))
+
+
+def build(spec: str | Path | Config | None, variants: Mapping[str, str] | None = None,
+          **sections: dict[str, Any]) -> Config:
+    """The configuration a run asks for: ``--config`` and ``--variant`` on the command line,
+    ``config=`` and ``variants=`` in the Python API.
+
+    Parameters
+    ----------
+    spec : a shipped preset's name (``"fast"``), a TOML file, a :class:`Config`, or None (the reference).
+    variants : ``{kernel: variant}`` merged into the selection, e.g. ``{"fhog": "numba"}``.
+    sections : other overrides, as :func:`with_overrides` takes them (``output={"hogalign": True}``).
+    """
+    if variants is not None and not (isinstance(variants, Mapping) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in variants.items())):
+        raise ConfigError(f"variants: expected a mapping of kernel name to variant name, e.g. {{'fhog': 'numba'}}, "
+                          f"got {variants!r}")
+    if isinstance(spec, Config):
+        config = spec
+    elif spec is None or isinstance(spec, (str, Path)):
+        config = load_any(spec)
+    else:
+        raise ConfigError(f"config: expected a preset name (reference, fast, ...), a TOML path or a Config, "
+                          f"got {type(spec).__name__} {spec!r}")
+    return with_overrides(config, variants=dict(variants or {}), **sections)
 
 
 def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:

@@ -28,6 +28,5 @@ def parse_variant_overrides(items: list[str]) -> dict[str, str]:
 
 
 def load_config(args: argparse.Namespace, **sections) -> config_mod.Config:
-    """The config file (or preset) with CLI overrides applied."""
-    cfg = config_mod.load_any(args.config)
-    return config_mod.with_overrides(cfg, variants=parse_variant_overrides(args.variant), **sections)
+    """The config file (or preset) with CLI overrides applied (:func:`aubench.pipeline.config.build`)."""
+    return config_mod.build(args.config, parse_variant_overrides(args.variant), **sections)

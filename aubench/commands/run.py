@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from aubench.commands._common import add_config_arguments, load_config
-from aubench.pipeline.errors import InputError
 
 
 def register(sub) -> None:
@@ -39,17 +38,10 @@ def _run(args) -> int:
     # The config first: a bad --config is reported before anything else is looked at.
     cfg = load_config(args, output={"hogalign": args.hogalign, "simalign": args.simalign})
     src = Path(args.input)
-    if not src.exists():
-        raise InputError(f"{src}: no such file or folder; give a video, an image or a folder of images")
-    if args.landmarks_from is not None and not Path(args.landmarks_from).is_file():
-        raise InputError(f"{args.landmarks_from}: no such CSV for --landmarks-from; give an OpenFace CSV of this input")
-    from aubench.pipeline.batch import run_many, videos_of
+    from aubench.pipeline.batch import plan_inputs, run_many
 
-    videos = videos_of(src)
+    videos = plan_inputs(src, args.landmarks_from)
     if videos is not None:
-        if args.landmarks_from is not None:
-            raise InputError(f"--landmarks-from {args.landmarks_from}: replays one video's CSV, but {src} is a batch "
-                             "of videos; run that video alone")
         workers = cfg.runtime.workers if args.workers is None else args.workers
         batch = run_many(videos, Path(args.out_dir), cfg, workers=workers, frames=args.frames,
                          models_dir=args.models, progress=not args.quiet)

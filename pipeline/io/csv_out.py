@@ -24,7 +24,8 @@ The C++ holds every per-face value except timestamp, confidence and AUs in ``flo
 so they are rounded to float32 before formatting (Python's and glibc's fixed-point
 conversions both round the exact binary value, so the text matches). FeatureExtraction
 then rewrites the AU columns with 2 decimals after its offline post-processing
-(``FaceAnalyser::PostprocessOutputFile``): :func:`rewrite_au_columns`.
+(``FaceAnalyser::PostprocessOutputFile``): :func:`rewrite_au_columns` (a file),
+:func:`rewrite_au_lines` (rows in memory).
 
 Rows are flushed as they are written, so a run that stops leaves a valid CSV of the
 frames done.
@@ -210,26 +211,22 @@ def format_au(value: float) -> str:
     return f"{float(value):.2f}"
 
 
-def rewrite_au_columns(path: str | Path, intensity: Mapping[str, Sequence[float]],
-                       occurrence: Mapping[str, Sequence[float]]) -> None:
-    """Replace the ``AUxx_r`` / ``AUxx_c`` cells of every row with 2-decimal values, atomically.
+def rewrite_au_lines(lines: Sequence[str], intensity: Mapping[str, Sequence[float]],
+                     occurrence: Mapping[str, Sequence[float]], where: str = "CSV") -> list[str]:
+    """The CSV ``lines`` (header first, no newlines) with every ``AUxx_r`` / ``AUxx_c`` cell replaced.
 
     ``FaceAnalyser::PostprocessOutputFile``: the post-processed values of the whole video
-    overwrite the AU columns; every other cell is kept as written. The new file is written
-    beside the old one and renamed over it, so a failure leaves the original intact.
+    overwrite the AU columns with 2 decimals; every other cell is kept as written.
 
     Parameters
     ----------
-    intensity, occurrence : ``{"AU01": (n_rows,) values}``; every AU column of the file must
+    lines : the header line then one line per row.
+    intensity, occurrence : ``{"AU01": (n_rows,) values}``; every AU column of the header must
         be given, with one value per data row.
+    where : what the lines are (a path), for the error messages.
     """
-    path = Path(path)
-    text = path.read_text(encoding="ascii")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
     if not lines:
-        raise InputError(f"{path}: the CSV is empty; expected an OpenFace CSV with a header")
+        raise InputError(f"{where}: the CSV is empty; expected an OpenFace CSV with a header")
     names = lines[0].split(",")
     n_rows = len(lines) - 1
     targets: list[tuple[int, np.ndarray]] = []
@@ -239,11 +236,11 @@ def rewrite_au_columns(path: str | Path, intensity: Mapping[str, Sequence[float]
         source = intensity if name.endswith("_r") else occurrence
         au = name[:-2]
         if au not in source:
-            raise InputError(f"{path}: no post-processed values for column {name}; "
+            raise InputError(f"{where}: no post-processed values for column {name}; "
                              f"give values for every AU column (got {', '.join(sorted(source)) or 'none'})")
         values = np.asarray(source[au], dtype=np.float64).reshape(-1)
         if values.shape[0] != n_rows:
-            raise InputError(f"{path}: {n_rows} rows but {values.shape[0]} post-processed values for {name}; "
+            raise InputError(f"{where}: {n_rows} rows but {values.shape[0]} post-processed values for {name}; "
                              "give one value per row")
         targets.append((i, values))
     formatted = [(i, [format_au(v) for v in values]) for i, values in targets]
@@ -251,10 +248,31 @@ def rewrite_au_columns(path: str | Path, intensity: Mapping[str, Sequence[float]
     for row, line in enumerate(lines[1:]):
         cells = line.split(",")
         if len(cells) != len(names):
-            raise InputError(f"{path}: row {row + 1} has {len(cells)} cells, the header {len(names)}; the file is damaged")
+            raise InputError(f"{where}: row {row + 1} has {len(cells)} cells, the header {len(names)}; "
+                             "the file is damaged")
         for i, texts in formatted:
             cells[i] = texts[row]
         out.append(",".join(cells))
+    return out
+
+
+def rewrite_au_columns(path: str | Path, intensity: Mapping[str, Sequence[float]],
+                       occurrence: Mapping[str, Sequence[float]]) -> None:
+    """Replace the ``AUxx_r`` / ``AUxx_c`` cells of every row of the file with 2-decimal values, atomically.
+
+    :func:`rewrite_au_lines` on the file's lines. The new file is written beside the old one
+    and renamed over it, so a failure leaves the original intact.
+
+    Parameters
+    ----------
+    intensity, occurrence : ``{"AU01": (n_rows,) values}``; every AU column of the file must
+        be given, with one value per data row.
+    """
+    path = Path(path)
+    lines = path.read_text(encoding="ascii").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    out = rewrite_au_lines(lines, intensity, occurrence, where=str(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="ascii", newline="") as fh:

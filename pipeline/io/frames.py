@@ -44,7 +44,7 @@ class Frame:
     gray: np.ndarray
 
 
-def _to_bgr(img: np.ndarray) -> np.ndarray:
+def to_bgr(img: np.ndarray) -> np.ndarray:
     """A decoded image as 3-channel uint8 BGR (greyscale and BGRA converted)."""
     if img.ndim == 2:
         return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
@@ -64,7 +64,7 @@ def _imread(path: Path) -> np.ndarray:
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None or img.size == 0:
         raise InputError(f"{path}: OpenCV cannot decode this image; give a readable .jpg, .png or .bmp file")
-    return _to_bgr(img)
+    return to_bgr(img)
 
 
 class FrameSource:
@@ -117,7 +117,7 @@ class FrameSource:
                 cap.release()
                 raise InputError(f"{self.path}: the video has no decodable frames; give a video OpenCV can decode")
             self._capture = cap
-            self._first = _to_bgr(first)
+            self._first = to_bgr(first)
             fps = cap.get(cv2.CAP_PROP_FPS)
             self.fps = DEFAULT_FPS if not (fps == fps) or fps <= 0 else float(fps)
             self.frame_count = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
@@ -140,6 +140,11 @@ class FrameSource:
             fy_d = f32(500) * (f32(self.height) / f32(480))
             fx = fy = (fx_d + fy_d) / f32(2)
         return float(f32(fx)), float(f32(fy)), float(f32(cx)), float(f32(cy))
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The image files in reading order (frame ``k`` is ``files[k - 1]``); empty for a video."""
+        return tuple(self._files)
 
     @property
     def stem(self) -> str:
@@ -168,7 +173,7 @@ class FrameSource:
                     ok, bgr = self._capture.read()
                     if not ok or bgr is None or bgr.size == 0:
                         break
-                    yield self._make(index, _to_bgr(bgr))
+                    yield self._make(index, to_bgr(bgr))
                     index += 1
             else:
                 for index, path in enumerate(self._files[1:], start=1):

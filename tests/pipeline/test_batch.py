@@ -102,3 +102,16 @@ def test_in_process_batch_resets_state_between_videos(tmp_path):
     b = (tmp_path / "out" / "b.csv").read_text()
     assert a == b
     assert all(o.peak_rss_mb > 0 for o in res.outcomes)
+
+
+def test_plan_inputs_checks_what_run_was_given(tmp_path):
+    """One check for `aubench run` and aubench.extract: one input, a batch, or a one-line error."""
+    assert batch.plan_inputs(VIDEO) is None
+    with pytest.raises(InputError, match="no such file or folder"):
+        batch.plan_inputs(tmp_path / "none.mp4")
+    with pytest.raises(InputError, match="no such CSV for --landmarks-from"):
+        batch.plan_inputs(VIDEO, tmp_path / "none.csv")
+    (tmp_path / "a.wmv").write_bytes(b"x")
+    assert batch.plan_inputs(tmp_path) == [tmp_path / "a.wmv"]
+    with pytest.raises(InputError, match="is a batch of videos; run that video alone"):
+        batch.plan_inputs(tmp_path, VIDEO)

@@ -90,3 +90,17 @@ def test_arbitrary_text_never_crashes_the_loader(tmp_path_factory, text):
         config.load(p)
     except ConfigError as exc:
         assert str(p) in str(exc)
+
+
+def test_build_is_what_config_and_variant_select(tmp_path):
+    """``--config``/``--variant`` on the command line and ``config=``/``variants=`` in the API go through build."""
+    fast = config.preset("fast")
+    assert config.build("fast") == fast and config.build(fast) == fast
+    assert config.build(None) == config.Config()
+    path = write(tmp_path, "[output]\nhogalign = true\n")
+    built = config.build(path, {"fhog": "reference"}, output={"gaze": False})
+    assert built.output.hogalign and not built.output.gaze and built.variant_selection == {"fhog": "reference"}
+    with pytest.raises(ConfigError, match="expected a preset name"):
+        config.build(3)
+    with pytest.raises(ConfigError, match="expected a mapping of kernel name to variant name"):
+        config.build("fast", {"fhog": 1})
