@@ -32,7 +32,9 @@ MARGIN = 2.0
 
 # name -> (tolerance, largest deviation measured over the kernel families, family it came from).
 # Measured 2026-12-03 on an AMD EPYC (Zen 4, AVX-512) under Cooperlake (auto), SkylakeX, Haswell,
-# Zen and Sandybridge, numpy 1.26.4's OpenBLAS 0.3.23.
+# Zen and Sandybridge, numpy 1.26.4's OpenBLAS 0.3.23. Re-measured the same day with numpy 2.4.6's
+# OpenBLAS 0.3.31 (SkylakeX (auto), Haswell, Sandybridge; that build loads SkylakeX for Cooperlake and
+# Haswell for Zen): every largest deviation the same to the digits below (experiments/RESULTS.md, section 001).
 TOLERANCES: dict[str, tuple[float, float, str]] = {
     # PDM::CalcParams refit of the 13 traced hypotheses (up to 1000 Gauss-Newton iterations)
     "calc_params.global_rel": (1.5e-3, 6.6e-4, "Cooperlake"),
