@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from aubench.harness import paths
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _shared_dir() -> Path:
-    path = Path(os.environ.get("AUBENCH_SHARED", REPO.parent / "shared"))
+def _checked_shared_dir() -> Path:
+    path = paths.shared_dir()
     if not (path / "openface" / "model").is_dir():
         raise RuntimeError(
             f"{path}: the shared folder (OpenFace models, media, C++ reference) is missing; "
@@ -25,7 +27,7 @@ def _shared_dir() -> Path:
     return path
 
 
-SHARED = _shared_dir()
+SHARED = _checked_shared_dir()
 # derived-array cache (aubench.pipeline.cache): one fresh folder per test process, never the user's
 os.environ["AUBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="aubench-test-cache-")
 MODELS = SHARED / "openface"

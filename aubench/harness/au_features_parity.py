@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from aubench.harness.paths import shared_dir
 from aubench.pipeline import registry
 from aubench.pipeline.au.align import align_face_mask
 from aubench.pipeline.errors import AubenchError, InputError
@@ -51,11 +51,6 @@ from aubench.pipeline.models.triangulation import read_triangulation
 
 CLIPS = ("default", "2015-10-15-15-14", "multi_face")
 ALIGNED_FRAMES = 100  # the reference keeps the aligned BMPs of frames 1-100 only
-
-
-def shared_dir() -> Path:
-    """``$AUBENCH_SHARED`` or the ``shared`` folder beside the checkout (as the tests find it)."""
-    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def _media(shared: Path, clip: str) -> Path:

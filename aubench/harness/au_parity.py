@@ -52,6 +52,7 @@ import numpy as np
 
 from aubench.harness.au_reference import (MEDIAN_FRAMES, csv_landmarks, load_online_trace,
                                               read_csv_columns, read_csv_text, read_hog_file)
+from aubench.harness.paths import shared_dir
 from aubench.pipeline import config as config_module
 from aubench.pipeline import registry
 from aubench.pipeline.au.analyser import FaceAnalyser
@@ -64,12 +65,6 @@ from aubench.pipeline.models import locate
 from aubench.pipeline.models.au_models import read_au_models
 
 CLIPS = ("default", "2015-10-15-15-14", "multi_face")
-
-
-def shared_dir() -> Path:
-    import os
-
-    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def _media(shared: Path, clip: str, extensions=(".wmv", ".avi", ".mp4")) -> Path:

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aubench.harness.paths import shared_dir
+
 SELECTIONS = {
     "reference": {},
     "fast": {"mtcnn_conv": "im2col", "mtcnn_prelu": "numba", "mtcnn_max_pool": "numba", "mtcnn_fc": "blas",
@@ -37,12 +39,6 @@ SELECTIONS = {
 }
 CPP_SINGLE_THREAD_MS = 26.23  # reference/TIMING.md, mtcnn_fullframe_ms, single thread, median
 IOU_MIN, IOU_MEDIAN_MIN, CONFIDENCE_MAX_DIFF = 0.95, 0.99, 0.01
-
-
-def shared_dir() -> Path:
-    import os
-
-    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def media_for(name: str, media_dir: Path) -> Path:

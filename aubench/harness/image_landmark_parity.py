@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from aubench.harness.paths import shared_dir
 from aubench.pipeline import config as config_module
 from aubench.pipeline import registry
 from aubench.pipeline.errors import AubenchError, InputError
@@ -71,13 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m aubench.harness.image_landmark_parity",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", help="preset name or TOML file (default: the reference configuration)")
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared",
-                        help="the shared folder (media/ and reference/images/)")
+    parser.add_argument("--shared", type=Path, default=None,
+                        help="the shared folder (media/ and reference/images/; default: AUBENCH_SHARED or ../shared)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     try:
         config = config_module.load_any(args.config) if args.config else config_module.Config()
-        result = run(args.shared, config)
+        result = run(args.shared or shared_dir(), config)
     except AubenchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from aubench.harness.paths import shared_dir
 from aubench.pipeline import config as config_module
 from aubench.pipeline import registry
 from aubench.pipeline.errors import AubenchError, InputError
@@ -47,10 +47,6 @@ from aubench.pipeline.models import locate
 
 POSE_COLUMNS = ("pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz")
 GAZE_COLUMNS = ("gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z", "gaze_angle_x", "gaze_angle_y")
-
-
-def shared_dir() -> Path:
-    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def read_csv(path: Path) -> dict[str, np.ndarray]:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from aubench.harness.paths import shared_dir
 from aubench.harness.stats import pearson_r, summary
 from aubench.pipeline.config import ParityThresholds
 from aubench.pipeline.errors import InputError
@@ -542,15 +543,6 @@ def near_constant_notes(figures: dict[str, Any], rows: list[Check]) -> list[str]
                          f"r on so nearly constant a series moves with float-level tracker noise (MAE {v['mae']:.4f}); "
                          "python -m experiments.noise_floor CLIP measures its spread")
     return notes
-
-
-def shared_dir() -> Path:
-    """The ``shared`` folder beside the checkout (models, media, C++ reference), or AUBENCH_SHARED."""
-    import os
-
-    from aubench.harness.results import REPO
-
-    return Path(os.environ.get("AUBENCH_SHARED", REPO.parent / "shared"))
 
 
 def find_reference(input_path: str | Path) -> Path | None:
