@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from aubench.harness.paths import shared_dir
+from aubench.harness.stats import pearson_r
 from aubench.pipeline import registry
 from aubench.pipeline.au.align import align_face_mask
 from aubench.pipeline.errors import AubenchError, InputError
@@ -58,13 +59,6 @@ def _media(shared: Path, clip: str) -> Path:
     if not matches:
         raise InputError(f"{shared / 'media'}: no video named {clip}.*; put OpenFace's sample videos there")
     return matches[0]
-
-
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / den) if den > 0 else float("nan")
 
 
 def _stats(values: list[float]) -> dict:
@@ -104,7 +98,7 @@ def clip_parity(clip: str, models: Path, kernels, frames: int | None = None) -> 
         params_global, _ = calc_params(pdm, landmarks[k])
         ours = align_face_mask(frame.bgr, landmarks[k], params_global, pdm, tri, kernels=kernels)
         cells = fhog(ours)
-        hog_corr.append(_correlation(cells.reshape(-1).astype(np.float64), ref_cells.reshape(-1).astype(np.float64)))
+        hog_corr.append(pearson_r(cells.reshape(-1).astype(np.float64), ref_cells.reshape(-1).astype(np.float64)))
         hog_maxdiff.append(float(np.abs(cells - ref_cells).max()))
         bmp_path = ref / f"{clip}_aligned" / f"frame_det_00_{frame.number:06d}.bmp"
         if frame.number <= ALIGNED_FRAMES and bmp_path.is_file():
@@ -156,7 +150,7 @@ def trace_parity(models: Path, kernels) -> dict:
         # the same frame from the CSV's rounded landmarks: what the 0.1 px precision alone costs
         lm = csv_landmarks[frame.number - 1]
         rounded = align_face_mask(frame.bgr, lm, calc_params(pdm, lm)[0], pdm, tri, kernels=kernels)
-        out["hog_csv_landmarks_vs_cpp_hog_correlation"][key] = _correlation(
+        out["hog_csv_landmarks_vs_cpp_hog_correlation"][key] = pearson_r(
             fhog(rounded).reshape(-1).astype(np.float64), ref_cells.reshape(-1).astype(np.float64))
     return out
 

@@ -53,6 +53,7 @@ import numpy as np
 from aubench.harness.au_reference import (MEDIAN_FRAMES, csv_landmarks, load_online_trace,
                                               read_csv_columns, read_csv_text, read_hog_file)
 from aubench.harness.paths import shared_dir
+from aubench.harness.stats import pearson_r
 from aubench.pipeline import config as config_module
 from aubench.pipeline import registry
 from aubench.pipeline.au.analyser import FaceAnalyser
@@ -73,13 +74,6 @@ def _media(shared: Path, clip: str, extensions=(".wmv", ".avi", ".mp4")) -> Path
         if p.is_file():
             return p
     raise InputError(f"{shared / 'media'}: no video named {clip}.*; clips: {', '.join(CLIPS)}")
-
-
-def pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if a.std() == 0 or b.std() == 0:
-        return 1.0 if np.array_equal(a, b) else float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 class _ReferenceHogAnalyser(FaceAnalyser):
@@ -147,7 +141,7 @@ def _analyse(clip: str, landmarks: np.ndarray, successes: np.ndarray, timestamps
             ours = r.hog.reshape(-1).astype(np.float64)
             theirs = ref_hog[k].astype(np.float64)
             if successes[k]:
-                hog_corr.append(pearson(ours, theirs))
+                hog_corr.append(pearson_r(ours, theirs))
             hog_maxdiff.append(float(np.abs(ours - theirs).max()))
             img = ref_dir / f"{clip}_aligned" / f"frame_det_00_{k + 1:06d}.bmp"
             if successes[k] and img.is_file():
@@ -175,7 +169,7 @@ def _au_figures(post, reference: dict[str, np.ndarray], ok: np.ndarray) -> dict:
     for name, values in post.intensity.items():
         ours = np.array([float(format_au(v)) for v in values])[ok]
         theirs = reference[f"{name}_r"][ok]
-        au[f"{name}_r"] = {"r": pearson(ours, theirs), "mae": float(np.abs(ours - theirs).mean()),
+        au[f"{name}_r"] = {"r": pearson_r(ours, theirs), "mae": float(np.abs(ours - theirs).mean()),
                            "max_abs": float(np.abs(ours - theirs).max())}
     for name, values in post.occurrence.items():
         ours = np.array([float(format_au(v)) for v in values])[ok]
