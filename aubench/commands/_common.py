@@ -1,4 +1,4 @@
-"""Arguments shared by several commands: ``--config``, ``--variant``, ``--models``."""
+"""Arguments shared by several commands: ``--config``, ``--variant``, ``--models``, ``--quiet``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override one kernel's variant (repeatable), e.g. --variant fhog=numba")
     parser.add_argument("--models", metavar="DIR",
                         help="OpenFace model folder (with model/ and AU_predictors/); default: AUBENCH_MODELS or `aubench models use`")
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def parse_variant_overrides(items: list[str]) -> dict[str, str]:

@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from aubench.harness import parity, results, stats
 from aubench.harness.paths import shared_dir
 from aubench.pipeline.errors import InputError
@@ -313,14 +315,15 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
         cpu: dict[str, list[float]] = {"baseline": [], "candidate": []}
         wall: dict[str, list[float]] = {"baseline": [], "candidate": []}
         last: dict[str, dict] = {}
-        for i in range(pairs):
+        bar = tqdm(range(pairs), desc="gate: timed pairs", unit="pair", file=sys.stderr, disable=not progress)
+        for i in bar:
             order = arms if i % 2 == 0 else arms[::-1]
             for arm in order:
                 r = run_once(arm, clip, work / f"t-{arm.name}", config, frames)
                 cpu[arm.name].append(r["cpu_s"])
                 wall[arm.name].append(r["wall_s"])
                 last[arm.name] = r
-            say(f"pair {i + 1}/{pairs}: baseline {cpu['baseline'][-1]:.2f} s, candidate {cpu['candidate'][-1]:.2f} s CPU")
+            bar.set_postfix_str(f"baseline {cpu['baseline'][-1]:.2f} s, candidate {cpu['candidate'][-1]:.2f} s CPU")
         ratios = [c / b for b, c in zip(cpu["baseline"], cpu["candidate"])]
         gate["time"] = {"cpu_s": cpu, "wall_s": wall, "ratios": ratios}
 
