@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from aubench.harness import au_parity
 from tests.conftest import SHARED
 
@@ -29,14 +27,6 @@ def test_clip_with_reference_hog_short(tmp_path):
     result = au_parity.clip_parity("default", FAST, hog_from_reference=True, frames=12, shared=SHARED)
     assert result["frames"] == 12 and not result["whole_video"]
     assert set(result["au"]) >= {"AU01_r", "AU28_c"}
-
-
-def test_cli(tmp_path, capsys):
-    out = tmp_path / "r.json"
-    assert au_parity.main(["--images", "--hog-from-reference", "--variant", "au_predict=stacked", "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["faces"] == 17
-    assert au_parity.main(["default", "--variant", "au_predict=nope"]) == 2
-    assert "unknown variant" in capsys.readouterr().err
 
 
 def test_unrounded_csv_landmarks_bring_the_hog_to_the_cpp_one():
