@@ -57,7 +57,7 @@ def test_missing_input_and_entry_point_errors(tmp_path, monkeypatch):
     import aubench.pipeline
 
     monkeypatch.setitem(sys.modules, "aubench.pipeline.extract", None)  # import fails
-    monkeypatch.delattr(pipeline, "extract", raising=False)
+    monkeypatch.delattr(aubench.pipeline, "extract", raising=False)
     with pytest.raises(AubenchError, match="aubench.pipeline.extract"):
         workload.entry_point()
 
