@@ -42,6 +42,15 @@ def test_unknown_key_names_file_key_and_suggestion(tmp_path):
     assert 'did you mean "num_optimisation_iteration"' in msg
 
 
+def test_a_removed_key_says_so_and_how_to_fix_the_file(tmp_path):
+    p = write(tmp_path, "[landmarks]\nlimit_pose = true\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(p)
+    msg = str(err.value)
+    assert msg.startswith(f'{p}: [landmarks]: key "limit_pose"') and "removed" in msg and "delete the line" in msg
+    assert not hasattr(config.Config().landmarks, "limit_pose")
+
+
 def test_unknown_section_and_wrong_type(tmp_path):
     with pytest.raises(ConfigError, match='did you mean "landmarks"'):
         config.load(write(tmp_path, "[landmark]\nsigma = 1.0\n"))
