@@ -90,6 +90,24 @@ def test_presets_load():
         config.preset("fastest")
 
 
+def test_one_preset_per_distinct_setting():
+    """Two presets with the same effective settings (all but name and description) would be one configuration
+    under two hashes, as faithful and fast once were."""
+    def settings_of(cfg):
+        d = config.to_dict(cfg)
+        d.pop("name")
+        d.pop("description")
+        return d
+
+    names = sorted(p.stem for p in config.preset_dir().glob("*.toml"))
+    assert {"fast", "reference"} <= set(names)
+    seen = {}
+    for name in names:
+        key = repr(sorted(settings_of(config.preset(name)).items()))
+        assert key not in seen, f"presets {seen.get(key)} and {name} have the same settings"
+        seen[key] = name
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_crashes_the_loader(tmp_path_factory, text):
