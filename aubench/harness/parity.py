@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from aubench.harness.paths import shared_dir
-from aubench.harness.stats import pearson_r, summary
+from aubench.harness.stats import pearson_r, pearson_r_rows, summary
 from aubench.pipeline.config import ParityThresholds
 from aubench.pipeline.errors import InputError
 
@@ -270,7 +270,7 @@ def _compare_hog(ours: Path, ref: Path, io: np.ndarray, ir: np.ndarray, both: np
     if not ok.any():
         return None
     a, b = ho[io[ok]].astype(np.float64), hr[ir[ok]].astype(np.float64)
-    corr = np.array([pearson_r(x, y) for x, y in zip(a, b)])
+    corr = pearson_r_rows(a, b)
     return {"frames": int(ok.sum()), "correlation_min": float(np.nanmin(corr)),
             "correlation_median": float(np.nanmedian(corr)), "frames_below_0.999": int(np.sum(corr < 0.999)),
             "max_abs_diff": float(np.abs(a - b).max())}

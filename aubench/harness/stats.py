@@ -21,6 +21,7 @@ DEFAULT_MIN_EFFECT = 0.05
 DEFAULT_CONFIDENCE = 0.95
 # scipy >= 1.15 names the generator `rng` (SPEC 7); older releases only take `random_state`
 _RNG_KEYWORD = "rng" if "rng" in inspect.signature(scipy.stats.bootstrap).parameters else "random_state"
+_PEARSON_TAKES_AXIS = "axis" in inspect.signature(scipy.stats.pearsonr).parameters  # scipy >= 1.13
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:
@@ -123,3 +124,28 @@ def pearson_r(a: Sequence[float], b: Sequence[float]) -> float:
     if x_constant or y_constant:
         return 1.0 if (x_constant and y_constant and np.array_equal(x, y)) else float("nan")
     return float(scipy.stats.pearsonr(x, y).statistic)
+
+
+def pearson_r_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`pearson_r` of each row of ``a`` with the same row of ``b`` (2-D, equal shapes), in one scipy call.
+
+    Per-frame HOG correlations of a whole clip: one vectorised :func:`scipy.stats.pearsonr` instead of
+    one call per frame (~5 ms each, most of it scipy's per-call overhead).
+    """
+    x = np.atleast_2d(np.asarray(a, dtype=float))
+    y = np.atleast_2d(np.asarray(b, dtype=float))
+    if x.shape != y.shape:
+        raise ValueError(f"pearson_r_rows: shapes {x.shape} and {y.shape} differ; expected two equal 2-D arrays")
+    out = np.full(len(x), np.nan)
+    if x.shape[1] < 2:
+        return out
+    x_constant, y_constant = np.all(x == x[:, :1], axis=1), np.all(y == y[:, :1], axis=1)
+    both = x_constant & y_constant
+    out[both] = [1.0 if np.array_equal(u, v) else np.nan for u, v in zip(x[both], y[both])]
+    varying = ~x_constant & ~y_constant
+    if varying.any():
+        if _PEARSON_TAKES_AXIS:
+            out[varying] = scipy.stats.pearsonr(x[varying], y[varying], axis=1).statistic
+        else:  # scipy < 1.13
+            out[varying] = [scipy.stats.pearsonr(u, v).statistic for u, v in zip(x[varying], y[varying])]
+    return out

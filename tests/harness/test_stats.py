@@ -85,3 +85,18 @@ def test_pearson_r_constant_series():
     assert stats.pearson_r([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
     assert np.isnan(stats.pearson_r([1.0], [2.0]))
     assert np.isnan(stats.pearson_r([2, 2, 2], [1, 1, 1]))  # both constant, but not equal
+
+
+def test_pearson_r_rows_is_pearson_r_of_each_row():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(6, 50)), rng.normal(size=(6, 50))
+    b[1] = 2 * a[1] + 1
+    a[2], b[2] = 3.0, 3.0  # both constant and equal
+    a[3] = 1.0  # one constant
+    a[4], b[4] = 1.0, 2.0  # both constant, different
+    got = stats.pearson_r_rows(a, b)
+    want = [stats.pearson_r(x, y) for x, y in zip(a, b)]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert got[1] == pytest.approx(1.0) and got[2] == 1.0 and np.isnan(got[3]) and np.isnan(got[4])
+    with pytest.raises(ValueError, match="shapes"):
+        stats.pearson_r_rows(a, b[:, :3])
