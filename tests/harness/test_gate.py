@@ -96,7 +96,7 @@ def test_baseline_revision_resolution():
 def test_export_revision_is_a_runnable_tree_and_reused(tmp_path):
     head = gate._git("rev-parse", "HEAD")
     tree = gate.export_revision(head, tmp_path / "tree")
-    assert (tree / "pipeline" / "cli.py").is_file() and (tree / "pyproject.toml").is_file()
+    assert (tree / "aubench" / "cli.py").is_file() and (tree / "pyproject.toml").is_file()
     marker = tree / "pipeline" / "marker"
     marker.write_text("kept")
     assert gate.export_revision(head, tmp_path / "tree") == tree and marker.is_file()  # same revision: reused
