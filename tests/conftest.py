@@ -7,12 +7,20 @@ an error (CI always has it), never a skip.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
-import pytest
+# BLAS on one thread, as the CLI runs it (aubench/cli.py) and as the BLAS tolerances were measured
+# (experiments/blas_spread.py), set before NumPy loads OpenBLAS. A threaded OpenBLAS also splits sums by
+# core count, and with two xdist workers on two cores its threads mostly wait on each other: a whole
+# clip's parity.compare takes 10 s with two threads per worker, 1.6 s with one. A value exported wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from aubench.harness import paths
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from aubench.harness import paths  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

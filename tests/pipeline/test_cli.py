@@ -42,6 +42,18 @@ def test_blas_runs_on_one_thread_unless_the_user_sets_it():
     assert out.stdout.split() == ["2", "1"]
 
 
+def test_the_suite_runs_blas_as_the_cli_does():
+    """tests/conftest.py pins BLAS to the CLI's one thread (unless exported), before NumPy loads it."""
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    import numpy  # noqa: F401
+
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas and all(i["num_threads"] == int(os.environ["OPENBLAS_NUM_THREADS"]) for i in blas), blas
+
+
 def test_every_command_with_a_config_runs_fast_unless_told_otherwise(capsys):
     """`fast` (OpenFace's settings, compiled kernels) is the default preset; `reference` stays selectable."""
     from aubench.harness import gate
