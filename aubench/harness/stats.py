@@ -10,18 +10,29 @@ is reproducible from its result files; Pearson's r is :func:`scipy.stats.pearson
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.stats
 
 DEFAULT_MIN_EFFECT = 0.05
 DEFAULT_CONFIDENCE = 0.95
-# scipy >= 1.15 names the generator `rng` (SPEC 7); older releases only take `random_state`
-_RNG_KEYWORD = "rng" if "rng" in inspect.signature(scipy.stats.bootstrap).parameters else "random_state"
-_PEARSON_TAKES_AXIS = "axis" in inspect.signature(scipy.stats.pearsonr).parameters  # scipy >= 1.13
+
+
+@functools.cache
+def _scipy_stats():
+    """``scipy.stats``, imported on first use: it takes ~0.5-1.5 s, and every harness command imports this module.
+
+    Also what this scipy's signatures take: ``rng`` (scipy >= 1.15, SPEC 7; older releases only take
+    ``random_state``) and pearsonr's ``axis`` (scipy >= 1.13).
+    """
+    import scipy.stats
+
+    rng_keyword = "rng" if "rng" in inspect.signature(scipy.stats.bootstrap).parameters else "random_state"
+    pearson_takes_axis = "axis" in inspect.signature(scipy.stats.pearsonr).parameters
+    return scipy.stats, rng_keyword, pearson_takes_axis
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:
@@ -54,9 +65,9 @@ def bootstrap_ci(values: Sequence[float], statistic: Callable[[np.ndarray], floa
         raise ValueError("bootstrap_ci needs at least one finite value")
     if x.size == 1:
         return float(x[0]), float(x[0])
-    result = scipy.stats.bootstrap((x,), statistic, n_resamples=resamples, confidence_level=confidence,
-                                   method="percentile",
-                                   **{_RNG_KEYWORD: np.random.default_rng(seed)})
+    sps, rng_keyword, _ = _scipy_stats()
+    result = sps.bootstrap((x,), statistic, n_resamples=resamples, confidence_level=confidence,
+                           method="percentile", **{rng_keyword: np.random.default_rng(seed)})
     ci = result.confidence_interval
     return float(ci.low), float(ci.high)
 
@@ -123,7 +134,7 @@ def pearson_r(a: Sequence[float], b: Sequence[float]) -> float:
     x_constant, y_constant = bool(np.all(x == x[0])), bool(np.all(y == y[0]))
     if x_constant or y_constant:
         return 1.0 if (x_constant and y_constant and np.array_equal(x, y)) else float("nan")
-    return float(scipy.stats.pearsonr(x, y).statistic)
+    return float(_scipy_stats()[0].pearsonr(x, y).statistic)
 
 
 def pearson_r_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -144,8 +155,9 @@ def pearson_r_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out[both] = [1.0 if np.array_equal(u, v) else np.nan for u, v in zip(x[both], y[both])]
     varying = ~x_constant & ~y_constant
     if varying.any():
-        if _PEARSON_TAKES_AXIS:
-            out[varying] = scipy.stats.pearsonr(x[varying], y[varying], axis=1).statistic
+        sps, _, takes_axis = _scipy_stats()
+        if takes_axis:
+            out[varying] = sps.pearsonr(x[varying], y[varying], axis=1).statistic
         else:  # scipy < 1.13
-            out[varying] = [scipy.stats.pearsonr(u, v).statistic for u, v in zip(x[varying], y[varying])]
+            out[varying] = [sps.pearsonr(u, v).statistic for u, v in zip(x[varying], y[varying])]
     return out

@@ -28,7 +28,7 @@ def test_bootstrap_ci_brackets_the_median_and_is_reproducible():
 def test_bootstrap_ci_is_scipys_percentile_bootstrap_of_the_median():
     x = np.random.default_rng(3).normal(10.0, 1.0, 40)
     direct = scipy.stats.bootstrap((x,), np.median, n_resamples=4000, confidence_level=0.95, method="percentile",
-                                   **{stats._RNG_KEYWORD: np.random.default_rng(0)}).confidence_interval
+                                   **{stats._scipy_stats()[1]: np.random.default_rng(0)}).confidence_interval
     assert stats.bootstrap_ci(x) == (direct.low, direct.high)
     # ... and the textbook computation: medians of 4000 resamples, their 2.5 and 97.5 % quantiles. Over 200
     # seeds either end of this sample's interval ranges over 0.05 (low) and 0.10 (high) of its 0.64 width, so
