@@ -42,6 +42,9 @@ MODELS = SHARED / "openface"
 MEDIA = SHARED / "media"
 REFERENCE = SHARED / "reference"
 TRACE = REFERENCE / "trace"
+# Kernels whose generated cases (Kernel.cases) take seconds to build: running_median replays 40 frames
+# of the plain-NumPy median to reach its state (~2 s per test). Their registry rows run in the full suite only.
+SLOW_CASE_KERNELS = frozenset({"running_median"})
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from experiments import image_landmark_parity
 
 
+@pytest.mark.slow
 def test_cli_prints_the_summary(capsys, tmp_path):
     out = tmp_path / "img.json"
     assert image_landmark_parity.main(["--json", str(out)]) == 0  # default config: fast

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aubench.harness import au_parity
 from tests.conftest import SHARED
 
@@ -29,6 +31,7 @@ def test_clip_with_reference_hog_short(tmp_path):
     assert set(result["au"]) >= {"AU01_r", "AU28_c"}
 
 
+@pytest.mark.slow
 def test_unrounded_csv_landmarks_bring_the_hog_to_the_cpp_one():
     """Frames 1-30 of default: FHOG from the unrounded CSV landmarks correlates >= 0.999 with C++'s
     on every frame; from the CSV's 0.1-px landmarks as written it does not."""
@@ -39,6 +42,7 @@ def test_unrounded_csv_landmarks_bring_the_hog_to_the_cpp_one():
     assert fine["aligned"]["mean_abs_diff_max"] < raw["aligned"]["mean_abs_diff_max"]
 
 
+@pytest.mark.slow
 def test_roundtrip_floor_separates_csv_rounding_from_the_au_stage(tmp_path):
     """Our run against its replay through its own CSV: close, but not equal (the CSV rounds)."""
     result = au_parity.roundtrip_floor("default", "fast", shared=SHARED, frames=16, work_dir=tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aubench.pipeline import config
 
 from aubench.harness import image_landmark_parity
@@ -9,6 +11,7 @@ from aubench.harness import image_landmark_parity
 from ..conftest import SHARED
 
 
+@pytest.mark.slow
 def test_every_sample_face_matches_cpp_faceLandmarkImg():
     result = image_landmark_parity.run(SHARED, config.preset("fast"))
     assert result["faces"] == 17  # sample1-5 one face each, sample6 twelve

@@ -45,6 +45,7 @@ def runs():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("selection", sorted(SELECTIONS))
 def test_every_cpp_detection_matched(runs, selection):
     total = None
@@ -59,6 +60,7 @@ def test_every_cpp_detection_matched(runs, selection):
     assert max(total.confidence_diffs) <= CONFIDENCE_MAX_DIFF
 
 
+@pytest.mark.slow
 def test_fast_boxes_equal_reference(runs):
     for name in NAMES:
         for frame, ref_dets in runs["reference"][name].items():
