@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from experiments import landmark_parity
 
 
@@ -10,6 +12,7 @@ def test_cli_reports_unknown_clip(capsys):
     assert "no video named" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_prints_the_figures_of_a_few_frames(capsys, tmp_path):
     out = tmp_path / "lm.json"
     assert landmark_parity.main(["default", "--frames", "3", "--json", str(out)]) == 0

@@ -25,6 +25,7 @@ def test_images_static_models():
     assert result["intensity_max_abs_diff"] < 0.02
 
 
+@pytest.mark.slow
 def test_clip_with_reference_hog_short(tmp_path):
     result = au_parity.clip_parity("default", FAST, hog_from_reference=True, frames=12, shared=SHARED)
     assert result["frames"] == 12 and not result["whole_video"]
