@@ -1,6 +1,6 @@
 """The ``aubench`` command line.
 
-Each command lives in ``pipeline/commands/<name>.py`` and provides
+Each command lives in ``aubench/commands/<name>.py`` and provides
 ``register(subparsers)``, which adds its parser and sets ``func`` (called with
 the parsed arguments; returns the exit code). Errors derived from
 :class:`aubench.pipeline.errors.AubenchError` are printed as one line, never a traceback.

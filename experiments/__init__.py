@@ -1,1 +1,2 @@
-"""Experiment definitions (TOML presets, A/B specs) and the harness that runs them."""
+"""Research scripts (``python -m experiments.NAME``), A/B specs and RESULTS.md: one-off studies that import
+the aubench package (its harness: ``aubench.harness``); nothing in the package imports them. Not installed."""

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 TIMED_KERNELS = ("patch_response", "warp_areas", "nu_rlms", "calc_params", "align_shapes", "mean_shift")
-DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "media" / "default.wmv"
+from aubench.harness.paths import shared_dir
+
+DEFAULT_VIDEO = shared_dir() / "media" / "default.wmv"
 
 
 def measure(config_spec: str, video: Path, frame: int, reps: int, models: str | None) -> dict[str, Any]:

@@ -8,11 +8,11 @@ normal equations and solve of the numba variant; OpenBLAS sgemm for J^T J (as th
 OpenCV's CholImpl<float>; the double Hessian rounded to float then CholImpl. Findings: RESULTS.md §0.
 """
 import numpy as np
-from pathlib import Path
+from aubench.harness.paths import shared_dir
 from aubench.pipeline.models.pdm import read_pdm
 from aubench.pipeline.landmarks import pdm as P
 F32 = np.float32
-TRACE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "trace" / "clnf"
+TRACE = shared_dir() / "reference" / "trace" / "clnf"
 
 def chol_impl_f32(A, b):
     """OpenCV hal CholImpl<float>: double accumulators, float storage, reciprocal diagonal."""

@@ -15,9 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from aubench.harness.paths import shared_dir
 from aubench.pipeline.batch import _Worker, peak_rss_mb
 
-DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "media" / "2015-10-15-15-14.avi"
+DEFAULT_VIDEO = shared_dir() / "media" / "2015-10-15-15-14.avi"
 
 
 def current_rss_mb() -> float:

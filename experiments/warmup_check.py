@@ -21,7 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "media" / "default.wmv"
+from aubench.harness.paths import shared_dir  # cheap: loads no pipeline module, so _child's import time stays its own
+
+DEFAULT_VIDEO = shared_dir() / "media" / "default.wmv"
 
 
 def _child(video: str, config_spec: str, models: str | None) -> dict:

@@ -9,7 +9,9 @@ Parsed model files are cached too (:func:`parsed`, a pickle per file, keyed by t
 path, size and modification time and the parser's version): parsing the CLNF's text and
 binary model files takes ~0.1 s of every start-up, reading the pickles ~0.03 s.
 
-Location: ``AUBENCH_CACHE_DIR``; else ``$XDG_CACHE_HOME/aubench``; else ``~/.cache/aubench``.
+Location: ``AUBENCH_CACHE_DIR``; else the user cache folder of the platform, named ``aubench``
+(:func:`platformdirs.user_cache_path`: ``$XDG_CACHE_HOME/aubench`` or ``~/.cache/aubench`` on Linux,
+``~/Library/Caches/aubench`` on macOS, ``%LOCALAPPDATA%\\aubench\\Cache`` on Windows).
 ``AUBENCH_CACHE_DIR=off`` (or empty) disables it. The cache never fails a run: an
 unreadable, truncated or foreign entry is ignored (and rewritten), a folder that cannot
 be written is skipped. Writes go through a temporary file and an atomic rename, so
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+import platformdirs
 
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
@@ -37,8 +40,7 @@ def cache_dir() -> Path | None:
     env = os.environ.get("AUBENCH_CACHE_DIR")
     if env is not None:
         return None if env.strip() in ("", "off", "0") else Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aubench"
+    return platformdirs.user_cache_path("aubench", appauthor=False)
 
 
 def _path(key: str, suffix: str = ".npy") -> Path | None:

@@ -61,7 +61,6 @@ class LandmarkParameters:
     refine_parameters: bool = True
     validate_detections: bool = True
     validation_boundary: float = 0.725
-    limit_pose: bool = True
     reinit_video_every: int = 2
     # Convergence threshold on ||shape change|| between NU-RLMS updates (C++: 0.01).
     convergence_threshold: float = 0.01
@@ -170,6 +169,11 @@ _SECTIONS: dict[str, type] = {
     if f.default_factory is not dataclasses.MISSING and dataclasses.is_dataclass(f.default_factory)
 }
 _TOP_LEVEL = {"name", "description"}
+# Keys that older configs may still carry, and why they went: reported instead of a bare "unknown key".
+_REMOVED_KEYS = {
+    ("landmarks", "limit_pose"): "it was removed because nothing ever read it (it never changed a result); "
+                                 "delete the line",
+}
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:
@@ -197,12 +201,14 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     raise ConfigError(f"{where}: unsupported value {value!r}")  # pragma: no cover
 
 
-def _build_section(cls: type, table: Any, where: str) -> Any:
+def _build_section(cls: type, table: Any, where: str, section: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table, got {table!r}")
     known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in table.items():
+        if (section, key) in _REMOVED_KEYS:
+            raise ConfigError(f'{where}: key "{key}": {_REMOVED_KEYS[section, key]}')
         if key not in known:
             raise ConfigError(unknown_name("key", key, known, f"{where}"))
         default = known[key].default
@@ -226,7 +232,7 @@ def from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:
             validate_selection(value, where=f"{source}: [variants]")
             kwargs["variants"] = tuple(sorted(value.items()))
         elif key in _SECTIONS:
-            kwargs[key] = _build_section(_SECTIONS[key], value, f"{source}: [{key}]")
+            kwargs[key] = _build_section(_SECTIONS[key], value, f"{source}: [{key}]", key)
         else:
             raise ConfigError(unknown_name("section", key, valid, source))
     return Config(**kwargs)

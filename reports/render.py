@@ -79,7 +79,7 @@ def cpp_fps(clip: str, timing_md: Path | None = None) -> dict[str, float]:
     (about 0.5-1 s), so the ratio slightly favours us on short clips.
     """
     if timing_md is None:
-        from aubench.harness.parity import shared_dir
+        from aubench.harness.paths import shared_dir
 
         timing_md = shared_dir() / "reference" / "TIMING.md"
     if not timing_md.is_file():

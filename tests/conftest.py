@@ -7,16 +7,26 @@ an error (CI always has it), never a skip.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
-import pytest
+# BLAS on one thread, as the CLI runs it (aubench/cli.py) and as the BLAS tolerances were measured
+# (experiments/blas_spread.py), set before NumPy loads OpenBLAS. A threaded OpenBLAS also splits sums by
+# core count, and with two xdist workers on two cores its threads mostly wait on each other: a whole
+# clip's parity.compare takes 10 s with two threads per worker, 1.6 s with one. A value exported wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from aubench.harness import paths  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _shared_dir() -> Path:
-    path = Path(os.environ.get("AUBENCH_SHARED", REPO.parent / "shared"))
+def _checked_shared_dir() -> Path:
+    path = paths.shared_dir()
     if not (path / "openface" / "model").is_dir():
         raise RuntimeError(
             f"{path}: the shared folder (OpenFace models, media, C++ reference) is missing; "
@@ -25,13 +35,16 @@ def _shared_dir() -> Path:
     return path
 
 
-SHARED = _shared_dir()
+SHARED = _checked_shared_dir()
 # derived-array cache (aubench.pipeline.cache): one fresh folder per test process, never the user's
 os.environ["AUBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="aubench-test-cache-")
 MODELS = SHARED / "openface"
 MEDIA = SHARED / "media"
 REFERENCE = SHARED / "reference"
 TRACE = REFERENCE / "trace"
+# Kernels whose generated cases (Kernel.cases) take seconds to build: running_median replays 40 frames
+# of the plain-NumPy median to reach its state (~2 s per test). Their registry rows run in the full suite only.
+SLOW_CASE_KERNELS = frozenset({"running_median"})
 
 
 @pytest.fixture(scope="session")

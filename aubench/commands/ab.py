@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aubench.commands._common import add_quiet_argument
 from aubench.commands.profile import add_workload_arguments
 
 
@@ -21,6 +22,7 @@ def register(sub) -> None:
                    help="smallest relative change called faster/slower (default 0.05 = 5%%)")
     p.add_argument("--reference", metavar="CSV", help="C++ CSV for the parity of both arms (default: the shared one)")
     p.add_argument("-o", "--output", metavar="RESULTS.json", help="result file to write")
+    add_quiet_argument(p)
     p.set_defaults(func=_run)
 
 
@@ -34,7 +36,8 @@ def _run(args) -> int:
     a, b = config_mod.load_any(args.config_a), config_mod.load_any(args.config_b)
     doc = ab.run_ab(a, b, Path(args.input), pairs=args.pairs, frames=args.frames,
                     landmarks_from=Path(args.landmarks_from) if args.landmarks_from else None,
-                    reference=Path(args.reference) if args.reference else None, min_effect=args.min_effect)
+                    reference=Path(args.reference) if args.reference else None, min_effect=args.min_effect,
+                    progress=not args.quiet)
     print(f"A/B on {Path(args.input).name}: A = {a.name} ({doc['config_a']['hash']}), "
           f"B = {b.name} ({doc['config_b']['hash']})")
     print(ab.format_ab(doc))

@@ -43,6 +43,7 @@ def register(sub) -> None:
     p.add_argument("--state-dir", metavar="DIR",
                    help="where exported revisions and their caches are kept (default: AUBENCH_CACHE_DIR/gate)")
     p.add_argument("-o", "--output", metavar="RESULTS.json", help="result file to write")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=_run)
 
 
@@ -54,7 +55,7 @@ def _run(args) -> int:
                         ir_frames=args.ir_frames, instructions=not args.no_instructions,
                         spread=Path(args.spread) if args.spread else None, inject_work=args.inject_work,
                         max_time_ratio=args.max_time_ratio, max_ir_increase=args.max_ir_increase,
-                        state=Path(args.state_dir) if args.state_dir else None)
+                        state=Path(args.state_dir) if args.state_dir else None, progress=not args.quiet)
     print(gate.format_gate(doc))
     if args.output:
         results.save(doc, args.output)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
+
+from tqdm import tqdm
 
 from aubench.pipeline import models
 from aubench.pipeline.errors import AubenchError
@@ -25,6 +26,7 @@ def register(sub) -> None:
                    help=f"where the OpenFace repository's files are served, in its layout "
                         f"(default: {store.DEFAULT_BASE_URL}); for mirrors")
     f.add_argument("--yes", action="store_true", help="accept the OpenFace license without asking")
+    f.add_argument("--quiet", action="store_true", help="no progress on stderr")
     f.set_defaults(func=_fetch)
 
     u = msub.add_parser("use", help="verify an existing OpenFace 2.2 folder (with model/ and AU_predictors/) "
@@ -42,41 +44,24 @@ def register(sub) -> None:
 
 # --------------------------------------------------------------------------- fetch
 
-class _ProgressPrinter:
-    """Files done / bytes on stderr: one live line on a terminal, one line per file otherwise."""
+class _FetchBar:
+    """``store.fetch``'s progress as one tqdm bar on stderr: bytes of all files, the current file in front."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, enabled: bool = True):
         self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
-        self._last = 0.0
-        self._pending = False  # a live line without its newline
+        self.enabled = enabled
+        self.bar: tqdm | None = None
 
     def __call__(self, p: store.FetchProgress) -> None:
-        if p.status == "ok":
-            return
-        head = f"[{p.file_index}/{p.file_count}] {_mib(p.done_bytes)}/{_mib(p.total_bytes)} MiB"
-        if p.status == "done":
-            text = f"{head}  {p.path} ({_mib(p.file_size)} MiB) verified"
-        else:
-            verb = "resuming" if p.status == "resumed" else "downloading"
-            text = f"{head}  {verb} {p.path} {100 * p.file_bytes // max(p.file_size, 1)}%"
-        if not self.live:
-            if p.status == "done":
-                self.stream.write(text + "\n")
-                self.stream.flush()
-            return
-        now = time.monotonic()
-        if now - self._last > 0.1 or p.file_index == p.file_count:
-            self._last = now
-            self.stream.write("\r\033[K" + text)
-            self.stream.flush()
-            self._pending = True
+        if self.bar is None:
+            self.bar = tqdm(total=p.total_bytes, unit="iB", unit_scale=True, unit_divisor=1024, file=self.stream,
+                            disable=not self.enabled)
+        self.bar.set_description_str(f"[{p.file_index}/{p.file_count}] {p.path}", refresh=False)
+        self.bar.update(p.done_bytes - self.bar.n)
 
     def finish(self) -> None:
-        if self._pending:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._pending = False
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _mib(n: int) -> str:
@@ -102,7 +87,7 @@ def _fetch(args) -> int:
         return 1
     base_url = args.base_url or manifest.default_base_url
     print(f"fetching {len(manifest.entries)} files of {manifest.openface_tag} from {base_url} into {target}")
-    printer = _ProgressPrinter()
+    printer = _FetchBar(enabled=not args.quiet)
     try:
         report = store.fetch(target, manifest, base_url=base_url, progress=printer)
     finally:

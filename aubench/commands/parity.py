@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from aubench.commands._common import add_config_arguments, load_config
+from aubench.commands._common import add_config_arguments, add_quiet_argument, load_config
 from aubench.commands.profile import add_workload_arguments
 
 
@@ -29,6 +29,7 @@ def register(sub) -> None:
     add_config_arguments(p)
     add_workload_arguments(p, "process only the first N frames (compared on the frames both CSVs hold)")
     p.add_argument("-o", "--output", metavar="RESULTS.json", help="result file to write")
+    add_quiet_argument(p)
     p.set_defaults(func=_run)
 
 
@@ -55,7 +56,7 @@ def _run(args) -> int:
             ours = Path(args.ours)
             doc["ours_from"] = str(ours)
         else:
-            outcome = workload.run(wl, Path(tmp, "run"))
+            outcome = workload.run(wl, Path(tmp, "run"), progress=False if args.quiet else None)
             ours = outcome.csv
             doc["timing"] = workload.timing_section(outcome)
             results.record_stages(doc, outcome.extra["stages_ran"])

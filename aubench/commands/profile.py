@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aubench.commands._common import add_config_arguments, load_config
+from aubench.commands._common import add_config_arguments, add_quiet_argument, load_config
 
 
 def add_workload_arguments(p, frames_help: str = "process only the first N frames") -> None:
@@ -27,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--line", metavar="KERNEL", help="line-profile the selected variant of this kernel")
     p.add_argument("--pyspy", metavar="OUT.svg|OUT.json",
                    help="instead, record this profile run with py-spy (flame graph .svg or speedscope .json)")
+    add_quiet_argument(p)
     p.set_defaults(func=_run)
 
 
@@ -41,7 +42,8 @@ def _run(args) -> int:
     wl = workload.Workload(Path(args.input), cfg, args.frames,
                            Path(args.landmarks_from) if args.landmarks_from else None)
     doc = profile.run_profile(wl, out_dir=Path(args.out_dir) if args.out_dir else None,
-                              cprofile=Path(args.cprofile) if args.cprofile else None, line=args.line)
+                              cprofile=Path(args.cprofile) if args.cprofile else None, line=args.line,
+                              progress=False if args.quiet else None)
     print(f"profile of {cfg.name} (config {doc['config']['hash']}) on {Path(args.input).name}")
     print(workload.format_stage_table(doc["timing"]))
     print()
@@ -72,4 +74,6 @@ def _forward_argv(args) -> list[str]:
         argv += ["--landmarks-from", args.landmarks_from]
     if args.output:
         argv += ["-o", args.output]
+    if args.quiet:
+        argv += ["--quiet"]
     return argv

@@ -38,23 +38,21 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
     doc["config_a"] = results.config_section(config_a)
     doc["variants_a"] = results.variant_hashes(config_a.variant_selection)
     doc["config_b"] = doc["config"]
-    meter = workload_mod.Progress(2 * pairs + 2, "ab") if progress else None
-    with tempfile.TemporaryDirectory(prefix="aubench-ab-") as tmp:
+    bar = workload_mod.run_bar(2 * pairs + 2, "ab", enabled=progress)
+    with bar, tempfile.TemporaryDirectory(prefix="aubench-ab-") as tmp:
         out_a, out_b = Path(tmp, "a"), Path(tmp, "b")
         warm = {}
         for label, wl, out in ((label_a, wl_a, out_a), (label_b, wl_b, out_b)):
             o = workload_mod.run(wl, out, progress=False)
             warm[label[0]] = {"wall_s": o.wall_s, "first_frame_ms": o.timer.frame_ms[0] if o.frames else None,
                               "ms_per_frame": workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"]}
-            if meter:
-                meter.step(f"warm-up {label}", o)
+            workload_mod.run_done(bar, f"warm-up {label}", o)
         runs_a, runs_b = [], []
         for i in range(pairs):
             for label, wl, out, bucket in ((label_a, wl_a, out_a, runs_a), (label_b, wl_b, out_b, runs_b)):
                 o = workload_mod.run(wl, out, progress=False)
                 bucket.append(o)
-                if meter:
-                    meter.step(f"pair {i + 1} {label}", o)
+                workload_mod.run_done(bar, f"pair {i + 1} {label}", o)
         ms_a = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"] for o in runs_a]
         ms_b = [workload_mod.timing_section(o, per_frame=False)["ms_per_frame_mean"] for o in runs_b]
         ratios = [b / a for a, b in zip(ms_a, ms_b)]

@@ -1,10 +1,8 @@
 """Parity of the AU appearance features alone: face alignment and FHOG against C++ OpenFace.
 
-``python -m aubench.harness.au_features_parity [CLIP ...] [--frames N] [--fhog VARIANT] [--face-mask VARIANT]
-[--trace] [--json PATH]``; ``... --bench`` times the variants instead.
-
 Driven by the C++ landmarks of ``reference/CLIP/CLIP.csv`` (``x_0..y_67``, written with
-0.1 px precision, so our PDM fit and warp see landmarks up to 0.05 px off), per clip:
+0.1 px precision, so our PDM fit and warp see landmarks up to 0.05 px off),
+:func:`clip_parity` gives per clip:
 
 - aligned faces (``AlignFaceMask``, 112x112, scale 0.7) against the C++ ``-simalign``
   BMPs of frames 1-100 (successful frames only: ``-nobadaligned``): per-frame mean
@@ -13,39 +11,35 @@ Driven by the C++ landmarks of ``reference/CLIP/CLIP.csv`` (``x_0..y_67``, writt
 - FHOG of our aligned face against the C++ ``.hog`` file, every successful frame:
   per-frame Pearson correlation and max abs difference; failed frames must be all zero;
 - FHOG of C++'s own aligned BMPs (frames 1-100) against the ``.hog`` file (isolates the
-  FHOG from the alignment);
-- with ``--trace``: the three traced dlib inputs/outputs (``trace/fhog``) and the exact
-  (unrounded) landmarks of default.wmv frames 1-3 (``trace/clnf``) -> aligned faces.
+  FHOG from the alignment).
 
-Without CLIP: all three reference clips. ``--frames N`` stops after N frames.
+:func:`trace_parity`: the three traced dlib inputs/outputs (``trace/fhog``) and the exact
+(unrounded) landmarks of default.wmv frames 1-3 (``trace/clnf``) -> aligned faces.
+:func:`bench`: per variant of ``fhog`` (the three traced 112x112 faces) and ``face_mask``
+(the mesh on default.wmv frames 1-3), the first call (Numba compile or cache load) apart,
+then the median and p90 ms of ``repeats`` calls; plus the warp (``similarity_warp`` +
+``cv2.warpAffine``).
 
-``--bench``: per variant of ``fhog`` (the three traced 112x112 faces) and ``face_mask`` (the
-mesh on default.wmv frames 1-3), the first call (Numba compile or cache load) apart, then
-the median and p90 ms of ``--repeats`` calls; plus the warp (``similarity_warp`` +
-``cv2.warpAffine``). Single thread: ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-NUMBA_NUM_THREADS=1 taskset -c 0 python -m aubench.harness.au_features_parity --bench``.
+The command: ``python -m experiments.au_features_parity [CLIP ...] [--trace] [--bench]``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from aubench.harness.paths import shared_dir
+from aubench.harness.stats import pearson_r
 from aubench.pipeline import registry
 from aubench.pipeline.au.align import align_face_mask
-from aubench.pipeline.errors import AubenchError, InputError
+from aubench.pipeline.errors import InputError
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.io.hog_file import read_hog
 from aubench.pipeline.io.openface_csv import read_openface_csv
 from aubench.pipeline.landmarks.pdm import calc_params
-from aubench.pipeline.models import locate
 from aubench.pipeline.models.pdm import read_pdm
 from aubench.pipeline.models.triangulation import read_triangulation
 
@@ -53,23 +47,11 @@ CLIPS = ("default", "2015-10-15-15-14", "multi_face")
 ALIGNED_FRAMES = 100  # the reference keeps the aligned BMPs of frames 1-100 only
 
 
-def shared_dir() -> Path:
-    """``$AUBENCH_SHARED`` or the ``shared`` folder beside the checkout (as the tests find it)."""
-    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
-
-
 def _media(shared: Path, clip: str) -> Path:
     matches = sorted((shared / "media").glob(f"{clip}.*"))
     if not matches:
         raise InputError(f"{shared / 'media'}: no video named {clip}.*; put OpenFace's sample videos there")
     return matches[0]
-
-
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / den) if den > 0 else float("nan")
 
 
 def _stats(values: list[float]) -> dict:
@@ -109,7 +91,7 @@ def clip_parity(clip: str, models: Path, kernels, frames: int | None = None) -> 
         params_global, _ = calc_params(pdm, landmarks[k])
         ours = align_face_mask(frame.bgr, landmarks[k], params_global, pdm, tri, kernels=kernels)
         cells = fhog(ours)
-        hog_corr.append(_correlation(cells.reshape(-1).astype(np.float64), ref_cells.reshape(-1).astype(np.float64)))
+        hog_corr.append(pearson_r(cells.reshape(-1).astype(np.float64), ref_cells.reshape(-1).astype(np.float64)))
         hog_maxdiff.append(float(np.abs(cells - ref_cells).max()))
         bmp_path = ref / f"{clip}_aligned" / f"frame_det_00_{frame.number:06d}.bmp"
         if frame.number <= ALIGNED_FRAMES and bmp_path.is_file():
@@ -161,7 +143,7 @@ def trace_parity(models: Path, kernels) -> dict:
         # the same frame from the CSV's rounded landmarks: what the 0.1 px precision alone costs
         lm = csv_landmarks[frame.number - 1]
         rounded = align_face_mask(frame.bgr, lm, calc_params(pdm, lm)[0], pdm, tri, kernels=kernels)
-        out["hog_csv_landmarks_vs_cpp_hog_correlation"][key] = _correlation(
+        out["hog_csv_landmarks_vs_cpp_hog_correlation"][key] = pearson_r(
             fhog(rounded).reshape(-1).astype(np.float64), ref_cells.reshape(-1).astype(np.float64))
     return out
 
@@ -212,56 +194,3 @@ def _first_frames(path: Path, n: int):
         if frame.number > n:
             break
         yield frame
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aubench.harness.au_features_parity",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("clips", nargs="*", default=list(CLIPS), help=f"reference clips (default: {' '.join(CLIPS)})")
-    parser.add_argument("--frames", type=int, default=None, help="stop after this many frames per clip")
-    parser.add_argument("--fhog", default="numba_tables", help="fhog variant (default numba_tables)")
-    parser.add_argument("--face-mask", default="numba", help="face_mask variant (default numba)")
-    parser.add_argument("--trace", action="store_true", help="also the exact-input checks of trace/")
-    parser.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
-    parser.add_argument("--bench", action="store_true", help="time the fhog and face_mask variants instead")
-    parser.add_argument("--repeats", type=int, default=300, help="timed calls per variant with --bench")
-    args = parser.parse_args(argv)
-    try:
-        models = locate(None)
-        if args.bench:
-            timings = bench(models, args.repeats)
-            for name, t in timings.items():
-                print(f"{name:45s} median {t['median_ms']:8.4f} ms  p90 {t['p90_ms']:8.4f} ms  "
-                      f"first call {t['first_call_ms']:9.1f} ms", flush=True)
-            if args.json:
-                args.json.write_text(json.dumps({"bench": timings}, indent=1))
-            return 0
-        kernels = registry.resolve({"fhog": args.fhog, "face_mask": args.face_mask}, where="command line")
-        results = {"variants": kernels.selection, "clips": []}
-        if args.trace:
-            results["trace"] = trace_parity(models, kernels)
-            print(json.dumps(results["trace"], indent=1), flush=True)
-        for clip in args.clips:
-            start = time.perf_counter()
-            r = clip_parity(clip, models, kernels, args.frames)
-            r["seconds"] = round(time.perf_counter() - start, 1)
-            results["clips"].append(r)
-            a, h = r["aligned_vs_cpp_bmp"], r["hog_vs_cpp"]
-            print(f"{clip}: frames {r['frames']} (successful {r['successful']}); aligned MAD mean "
-                  f"{a['mean_abs_diff'].get('mean', float('nan')):.4f} max {a['mean_abs_diff'].get('max', float('nan')):.4f} "
-                  f"(max pixel diff {a['max_pixel_diff'].get('max', float('nan')):.0f}); HOG corr min "
-                  f"{h['correlation'].get('min', float('nan')):.6f} median {h['correlation'].get('median', float('nan')):.6f} "
-                  f"(>= 0.999 on {100 * h['share_correlation_at_least_0.999']:.0f}% of frames), "
-                  f"max abs diff {h['max_abs_diff'].get('max', float('nan')):.4g}; FHOG(C++ BMP) vs .hog max "
-                  f"{r['hog_of_cpp_bmp_vs_cpp_hog_max_abs_diff'].get('max', float('nan')):.3g}; "
-                  f"failed-frame nonzero HOG values {r['failed_frames_nonzero_hog_values']}", flush=True)
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=1))
-    except AubenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,17 +1,17 @@
 """AU-stage parity against C++ OpenFace, driven by the C++ landmarks of a reference clip.
 
-``python -m aubench.harness.au_parity CLIP [--hog-from-reference] [--frames N] [--config fast]``
-runs :class:`aubench.pipeline.au.analyser.FaceAnalyser` on every frame of ``media/CLIP.*`` with the
-landmarks and success flags of ``reference/CLIP/CLIP.csv``, post-processes the video as
-FeatureExtraction does and compares the AU columns with the C++ CSV: per-AU Pearson r and
-MAE of ``AUxx_r``, agreement of ``AUxx_c`` (ours rounded to 2 dp, as written; frames the CSV
-marks successful). Also per-frame HOG correlation / max abs difference against
-``CLIP.hog`` and, for frames 1-100, the mean absolute difference of the aligned faces.
+:func:`clip_parity` runs :class:`aubench.pipeline.au.analyser.FaceAnalyser` on every frame of
+``media/CLIP.*`` with the landmarks and success flags of ``reference/CLIP/CLIP.csv``,
+post-processes the video as FeatureExtraction does and compares the AU columns with the C++
+CSV: per-AU Pearson r and MAE of ``AUxx_r``, agreement of ``AUxx_c`` (ours rounded to 2 dp, as
+written; frames the CSV marks successful). Also per-frame HOG correlation / max abs difference
+against ``CLIP.hog`` and, for frames 1-100, the mean absolute difference of the aligned faces.
+The command: ``python -m experiments.au_parity CLIP`` (its flags select the functions below).
 
 The landmarks are by default recovered from the CSV's rounded records (0.1-px landmarks,
 0.001 PDM parameters, 0.1-mm 3D landmarks: :mod:`aubench.pipeline.landmarks.recorded`), which puts
-them 0.001-0.005 px from the ones C++ used instead of 0.03 px; ``--raw-landmarks`` uses the
-CSV's landmarks as written.
+them 0.001-0.005 px from the ones C++ used instead of 0.03 px; ``unround=False``
+(``--raw-landmarks``) uses the CSV's landmarks as written.
 
 Measured (fast variants, whole clips; default / 2015-10-15-15-14 / multi_face): AU r min
 0.9986 / 0.9963 / 0.9983, MAE max 0.008 / 0.012 / 0.013, occurrence agreement min
@@ -19,32 +19,26 @@ Measured (fast variants, whole clips; default / 2015-10-15-15-14 / multi_face): 
 with 0 / 9 / 17 frames below 0.999. With the raw CSV landmarks: r min 0.987, agreement
 93.75 %, 160 of 288 default frames below 0.999.
 
-``--roundtrip`` measures the floor of any CSV-driven check: our tracked run against its own
-replay through its CSV (both ours, so every difference is the CSV's rounding). It gives
-HOG correlation min 0.9984 / 0.9987 / 0.9985 and occurrence agreement min 97.2 % / 98.8 % /
-99.0 % (AU17 on default and 2015): the comparison with C++ sits on that floor.
+:func:`roundtrip_floor` (``--roundtrip``) measures the floor of any CSV-driven check: our
+tracked run against its own replay through its CSV (both ours, so every difference is the
+CSV's rounding). It gives HOG correlation min 0.9984 / 0.9987 / 0.9985 and occurrence
+agreement min 97.2 % / 98.8 % / 99.0 % (AU17 on default and 2015): the comparison with C++
+sits on that floor.
 
-``--hog-from-reference`` takes each frame's FHOG from the C++ ``.hog`` file instead of
-aligning and computing it (isolates the geometry and calibration path: the only input
-then not C++'s is the PDM fit to the CSV's 0.1-px landmarks).
+``hog_from_reference`` (``--hog-from-reference``) takes each frame's FHOG from the C++
+``.hog`` file instead of aligning and computing it (isolates the geometry and calibration
+path: the only input then not C++'s is the PDM fit to the CSV's 0.1-px landmarks).
 
-``python -m aubench.harness.au_parity --images [--hog-from-reference]``: image mode
-(static models) on sample1-6 from the CSV landmarks.
-
-``python -m aubench.harness.au_parity --online`` replays default.wmv's C++ HOG and
-geometry descriptors (``trace/au``) through the running medians, predictors and
-post-processing and reports the differences (expected: ~1e-14 online, 0 final cells).
-
-Speed: ``--bench`` times the median update and the prediction per frame for each
-variant selection (single thread: set ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` and
-pin with ``taskset -c 0``).
+:func:`image_parity` (``--images``): image mode (static models) on sample1-6 from the CSV
+landmarks. :func:`online_replay` (``--online``) replays default.wmv's C++ HOG and geometry
+descriptors (``trace/au``) through the running medians, predictors and post-processing and
+reports the differences (expected: ~1e-14 online, 0 final cells). :func:`bench`
+(``--bench``) times the median update and the prediction per frame for each variant
+selection.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 from pathlib import Path
 
@@ -52,24 +46,20 @@ import numpy as np
 
 from aubench.harness.au_reference import (MEDIAN_FRAMES, csv_landmarks, load_online_trace,
                                               read_csv_columns, read_csv_text, read_hog_file)
+from aubench.harness.paths import shared_dir
+from aubench.harness.stats import pearson_r
 from aubench.pipeline import config as config_module
 from aubench.pipeline import registry
 from aubench.pipeline.au.analyser import FaceAnalyser
 from aubench.pipeline.au.calibration import RunningMedians, updates_median
 from aubench.pipeline.au.postprocess import format_au, offline_intensity, offline_occurrence
 from aubench.pipeline.au.predictors import AUPredictor
-from aubench.pipeline.errors import AubenchError, InputError
+from aubench.pipeline.errors import InputError
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.models import locate
 from aubench.pipeline.models.au_models import read_au_models
 
 CLIPS = ("default", "2015-10-15-15-14", "multi_face")
-
-
-def shared_dir() -> Path:
-    import os
-
-    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def _media(shared: Path, clip: str, extensions=(".wmv", ".avi", ".mp4")) -> Path:
@@ -78,13 +68,6 @@ def _media(shared: Path, clip: str, extensions=(".wmv", ".avi", ".mp4")) -> Path
         if p.is_file():
             return p
     raise InputError(f"{shared / 'media'}: no video named {clip}.*; clips: {', '.join(CLIPS)}")
-
-
-def pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if a.std() == 0 or b.std() == 0:
-        return 1.0 if np.array_equal(a, b) else float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 class _ReferenceHogAnalyser(FaceAnalyser):
@@ -152,7 +135,7 @@ def _analyse(clip: str, landmarks: np.ndarray, successes: np.ndarray, timestamps
             ours = r.hog.reshape(-1).astype(np.float64)
             theirs = ref_hog[k].astype(np.float64)
             if successes[k]:
-                hog_corr.append(pearson(ours, theirs))
+                hog_corr.append(pearson_r(ours, theirs))
             hog_maxdiff.append(float(np.abs(ours - theirs).max()))
             img = ref_dir / f"{clip}_aligned" / f"frame_det_00_{k + 1:06d}.bmp"
             if successes[k] and img.is_file():
@@ -180,7 +163,7 @@ def _au_figures(post, reference: dict[str, np.ndarray], ok: np.ndarray) -> dict:
     for name, values in post.intensity.items():
         ours = np.array([float(format_au(v)) for v in values])[ok]
         theirs = reference[f"{name}_r"][ok]
-        au[f"{name}_r"] = {"r": pearson(ours, theirs), "mae": float(np.abs(ours - theirs).mean()),
+        au[f"{name}_r"] = {"r": pearson_r(ours, theirs), "mae": float(np.abs(ours - theirs).mean()),
                            "max_abs": float(np.abs(ours - theirs).max())}
     for name, values in post.occurrence.items():
         ours = np.array([float(format_au(v)) for v in values])[ok]
@@ -358,82 +341,3 @@ def bench(selections: list[dict[str, str]], shared: Path | None = None) -> list[
                      "predict_ms_per_frame": 1000 * t_predict / n,
                      "total_ms_per_frame": 1000 * (t_median + t_predict) / n, "warmup_s": warmup})
     return rows
-
-
-def _print_clip(result: dict) -> None:
-    against = "C++"
-    print(f"{result['clip']}: {result['frames']} frames ({result['successful']} successful) against {against}, "
-          f"hog_from_reference={result['hog_from_reference']}, AU stage {result['au_stage_ms_per_frame']:.2f} ms/frame "
-          + " ".join(f"{k}={v:.2f}" for k, v in result["stage_ms_per_frame"].items()))
-    print(f"{'AU':6} {'r':>8} {'MAE':>7} {'max':>6} {'occ agree':>10}")
-    names = sorted({k[:-2] for k in result["au"]})
-    for name in names:
-        r = result["au"].get(f"{name}_r")
-        c = result["au"].get(f"{name}_c")
-        rs = f"{r['r']:8.4f} {r['mae']:7.4f} {r['max_abs']:6.2f}" if r else " " * 23
-        cs = f"{100 * c['agreement']:9.2f}%" if c else ""
-        print(f"{name:6} {rs} {cs}")
-    rvals = [v["r"] for k, v in result["au"].items() if k.endswith("_r")]
-    maes = [v["mae"] for k, v in result["au"].items() if k.endswith("_r")]
-    agree = [v["agreement"] for k, v in result["au"].items() if k.endswith("_c")]
-    print(f"min r {np.nanmin(rvals):.4f}, max MAE {max(maes):.4f}, min occurrence agreement {100 * min(agree):.2f}%")
-    for key in ("hog", "aligned"):
-        if key in result:
-            print(key, json.dumps(result[key]))
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m aubench.harness.au_parity", description=__doc__.split("\n\n")[0])
-    p.add_argument("clip", nargs="?", help=f"reference clip ({', '.join(CLIPS)})")
-    p.add_argument("--online", action="store_true", help="replay default.wmv's C++ HOG and geometry (trace/au)")
-    p.add_argument("--images", action="store_true", help="static models on sample1-6 (CSV landmarks)")
-    p.add_argument("--bench", action="store_true", help="time medians and predictions per variant")
-    p.add_argument("--hog-from-reference", action="store_true", help="use the C++ .hog instead of align + FHOG")
-    p.add_argument("--frames", type=int, default=None, help="only the first N frames")
-    p.add_argument("--roundtrip", action="store_true",
-                   help="the check's floor: our tracked run against its own replay through the CSV")
-    p.add_argument("--raw-landmarks", action="store_true",
-                   help="the CSV's 0.1-px landmarks as written (default: unrounded with the PDM and the p_* columns)")
-    p.add_argument("--config", default=None, help="config preset or TOML whose [variants] to use")
-    p.add_argument("--variant", action="append", default=[], metavar="KERNEL=VARIANT")
-    p.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
-    args = p.parse_args(argv)
-    try:
-        selection = dict(config_module.load_any(args.config).variant_selection) if args.config else {}
-        for item in args.variant:
-            k, _, v = item.partition("=")
-            selection[k] = v
-        registry.validate_selection(selection, "--variant")
-        if args.bench:
-            sels = [{}, {"au_predict": "stacked"}, {"running_median": "numba"},
-                    {"au_predict": "stacked", "running_median": "numba"}]
-            result = bench(sels)
-            for row in result:
-                print(json.dumps(row))
-        elif args.images:
-            result = image_parity(selection, hog_from_reference=args.hog_from_reference,
-                                  unround=not args.raw_landmarks)
-            print(json.dumps(result, indent=1))
-        elif args.online:
-            result = online_replay(selection)
-            print(json.dumps(result, indent=1))
-        elif args.clip:
-            if args.roundtrip:
-                result = roundtrip_floor(args.clip, args.config or "fast", frames=args.frames)
-                print(json.dumps(result, indent=1))
-            else:
-                result = clip_parity(args.clip, selection, args.hog_from_reference, args.frames,
-                                     unround=not args.raw_landmarks)
-                _print_clip(result)
-        else:
-            p.error("give a CLIP, --online, --images or --bench")
-        if args.json:
-            args.json.write_text(json.dumps(result, indent=1))
-    except AubenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,34 +1,29 @@
 """Parity and speed of the MTCNN detector against C++ OpenFace's detections.
 
-``python -m aubench.harness.detect_parity [NAME ...] [--frames N] [--selection reference|fast ...] [--json PATH]``
+:func:`parity` runs :class:`aubench.pipeline.detect.mtcnn.MTCNNDetector` per variant selection
+(``reference``: every kernel's NumPy reference; ``fast``: every kernel's fast variant) on the
+frames of ``reference/detections/<name>.csv`` (default, 2015-10-15-15-14, multi_face frames
+1..60 and sample1..6) and reports, as the issue asks: every C++ detection matched by one of
+ours (greedy, best IoU first) with IoU >= 0.95 and median IoU >= 0.99, confidence within
+0.01, no extra detections; and the largest box difference (px) between the fast and the
+reference selections. :func:`bench` times each selection on default.wmv frames 1..N (the
+first frame, with Numba compilation or cache loading, reported apart), median ms/frame;
+C++ (TIMING.md, ``mtcnn_fullframe``, single thread): median 26.23 ms.
 
-NAME is a file of ``reference/detections/`` without ``.csv`` (default: all of them:
-default, 2015-10-15-15-14, multi_face (frames 1..60) and sample1..6). Per variant
-selection (``reference``: every kernel's NumPy reference; ``fast``: every kernel's fast
-variant) it runs :class:`aubench.pipeline.detect.mtcnn.MTCNNDetector` on the same frames and
-reports, as the issue asks: every C++ detection matched by one of ours (greedy, best IoU
-first) with IoU >= 0.95 and median IoU >= 0.99, confidence within 0.01, no extra
-detections; and the largest box difference (px) between the fast and the reference
-selections.
-
-Speed: ``--bench`` times each selection on default.wmv frames 1..N (the first frame,
-with Numba compilation or cache loading, reported apart), median ms/frame. Single thread:
-``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 taskset -c 0 python -m
-aubench.harness.detect_parity --bench``. C++ (TIMING.md, ``mtcnn_fullframe``, single
-thread): median 26.23 ms.
+The command: ``python -m experiments.detect_parity [NAME ...] [--bench]``.
+``aubench parity CLIP --detections reference/detections/CLIP.csv`` checks one clip's
+detections with the config's own selection.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 
 SELECTIONS = {
     "reference": {},
@@ -37,12 +32,6 @@ SELECTIONS = {
 }
 CPP_SINGLE_THREAD_MS = 26.23  # reference/TIMING.md, mtcnn_fullframe_ms, single thread, median
 IOU_MIN, IOU_MEDIAN_MIN, CONFIDENCE_MAX_DIFF = 0.95, 0.99, 0.01
-
-
-def shared_dir() -> Path:
-    import os
-
-    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def media_for(name: str, media_dir: Path) -> Path:
@@ -222,37 +211,3 @@ def bench(selections: list[str], frames: int, shared: Path) -> dict:
               f"{out['selections'][sel]['median_cpu_ms']:.2f} ms ({out['selections'][sel]['median_cpu_ms'] / CPP_SINGLE_THREAD_MS:.2f}x); stages "
               + ", ".join(f"{k} {v:.2f}" for k, v in sorted(stages.items())), flush=True)
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m aubench.harness.detect_parity", description=__doc__.split("\n\n")[0])
-    ap.add_argument("names", nargs="*", help="reference detection files (without .csv); default: all")
-    ap.add_argument("--frames", type=int, default=60, help="frames per video (default 60: all the reference has)")
-    ap.add_argument("--selection", action="append", choices=sorted(SELECTIONS), help="default: reference and fast")
-    ap.add_argument("--bench", action="store_true", help="time the selections on default.wmv instead")
-    ap.add_argument("--json", metavar="PATH", help="write the figures as JSON")
-    args = ap.parse_args(argv)
-    shared = shared_dir()
-    selections = args.selection or ["reference", "fast"]
-    if args.bench:
-        doc = bench(selections, args.frames, shared)
-    else:
-        names = args.names or sorted(p.stem for p in (shared / "reference" / "detections").glob("*.csv"))
-        doc = parity(names, selections, args.frames, shared)
-        for sel, d in doc["selections"].items():
-            t = d["total"]
-            print(f"{sel}: {t['matched']}/{t['total']} matched, extra {t['extra']}, IoU min {t['iou_min']:.6f} "
-                  f"median {t['iou_median']:.6f}, max |conf diff| {t['confidence_max_diff']:.2e}, "
-                  f"{'PASS' if t['ok'] else 'FAIL'}")
-            for f in t["failures"]:
-                print("   ", f)
-        if doc["fast_vs_reference_max_px"] is not None:
-            print(f"fast vs reference boxes: max |diff| {doc['fast_vs_reference_max_px']:.4g} px")
-    if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=1, default=float))
-    ok = args.bench or all(d["total"]["ok"] for d in doc["selections"].values())
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -61,7 +61,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from aubench.harness import parity, results, stats
+from aubench.harness.paths import shared_dir
 from aubench.pipeline.errors import InputError
 
 GATE_FILE = results.REPO / "reports" / "gate.toml"
@@ -262,7 +265,7 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
     max_time_ratio = float(max_time_ratio or settings["max_time_ratio"])
     max_ir_increase = float(max_ir_increase if max_ir_increase is not None else settings["max_ir_increase"])
     max_startup = float(settings["max_startup_ir_increase"])
-    clip = Path(input_path) if input_path else parity.shared_dir() / settings["input"]
+    clip = Path(input_path) if input_path else shared_dir() / settings["input"]
     if not clip.is_file():
         raise InputError(f"{clip}: no such clip; give --input CLIP")
     if instructions and shutil.which("valgrind") is None:
@@ -272,7 +275,7 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
     if not (0 < ir_frames[0] < ir_frames[1]):
         raise InputError(f"--ir-frames {ir_frames[0]},{ir_frames[1]}: need 0 < first < second")
     reference = parity.find_reference(clip)
-    spread = spread or (parity.shared_dir() / "reference" / "cpu_spread" / f"{clip.stem}.csv")
+    spread = spread or (shared_dir() / "reference" / "cpu_spread" / f"{clip.stem}.csv")
     spread = spread if spread.is_file() else None
 
     def say(msg: str) -> None:
@@ -312,14 +315,15 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
         cpu: dict[str, list[float]] = {"baseline": [], "candidate": []}
         wall: dict[str, list[float]] = {"baseline": [], "candidate": []}
         last: dict[str, dict] = {}
-        for i in range(pairs):
+        bar = tqdm(range(pairs), desc="gate: timed pairs", unit="pair", file=sys.stderr, disable=not progress)
+        for i in bar:
             order = arms if i % 2 == 0 else arms[::-1]
             for arm in order:
                 r = run_once(arm, clip, work / f"t-{arm.name}", config, frames)
                 cpu[arm.name].append(r["cpu_s"])
                 wall[arm.name].append(r["wall_s"])
                 last[arm.name] = r
-            say(f"pair {i + 1}/{pairs}: baseline {cpu['baseline'][-1]:.2f} s, candidate {cpu['candidate'][-1]:.2f} s CPU")
+            bar.set_postfix_str(f"baseline {cpu['baseline'][-1]:.2f} s, candidate {cpu['candidate'][-1]:.2f} s CPU")
         ratios = [c / b for b, c in zip(cpu["baseline"], cpu["candidate"])]
         gate["time"] = {"cpu_s": cpu, "wall_s": wall, "ratios": ratios}
 
@@ -353,7 +357,7 @@ def run_gate(baseline_rev: str | None = None, candidate_rev: str | None = None, 
             say("counting instructions per kernel under callgrind (both arms)")
             from aubench.harness import kernel_instructions
 
-            models = Path(os.environ.get("AUBENCH_MODELS") or parity.shared_dir() / "openface")
+            models = Path(os.environ.get("AUBENCH_MODELS") or shared_dir() / "openface")
             with ThreadPoolExecutor(max_workers=2) as pool:
                 per_kernel = list(pool.map(
                     lambda arm: kernel_instructions.measure(arm.tree, arm.environ(generic_cpu=True), config, models,

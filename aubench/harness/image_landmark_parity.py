@@ -5,14 +5,11 @@ FaceLandmarkImg (OpenFace 2.2) detects every face with MTCNN and fits each box w
 start), so that is what is run here. Each C++ face is matched to our face with the
 nearest landmark centroid; the figure per face is the mean distance over the 68
 landmarks (px). The C++ CSV writes landmarks with 1 decimal, so ~0.03 px is the
-precision floor.
+precision floor. The command: ``python -m experiments.image_landmark_parity``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,7 @@ import numpy as np
 
 from aubench.pipeline import config as config_module
 from aubench.pipeline import registry
-from aubench.pipeline.errors import AubenchError, InputError
+from aubench.pipeline.errors import InputError
 from aubench.pipeline.io.openface_csv import read_openface_csv
 from aubench.pipeline.models import locate
 
@@ -65,30 +62,3 @@ def run(shared: Path, config: config_module.Config) -> dict[str, Any]:
     errors = np.array([r["error_px"] for r in rows])
     return {"faces": len(rows), "median_px": float(np.median(errors)), "p95_px": float(np.percentile(errors, 95)),
             "max_px": float(errors.max()), "per_face": rows}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aubench.harness.image_landmark_parity",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", help="preset name or TOML file (default: the reference configuration)")
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared",
-                        help="the shared folder (media/ and reference/images/)")
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    args = parser.parse_args(argv)
-    try:
-        config = config_module.load_any(args.config) if args.config else config_module.Config()
-        result = run(args.shared, config)
-    except AubenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for row in result["per_face"]:
-        print(f"{row['image']:<12} face {row['face']:>2}  {row['error_px']:.3f} px")
-    print(f"{result['faces']} faces: median {result['median_px']:.3f} px, p95 {result['p95_px']:.3f}, "
-          f"max {result['max_px']:.3f}")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

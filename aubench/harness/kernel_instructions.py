@@ -9,21 +9,18 @@ here with gcc; natively its calls are no-ops. Everything else in the process (th
 interpreter, imports, model loading) runs uninstrumented.
 
 This file runs as a script inside the measured tree (``PYTHONPATH=<tree>``, so
-``pipeline`` is that revision's) and imports nothing from ``experiments``: the gate
-uses it on a baseline revision that may not have it. :func:`measure` is the
-parent side; ``aubench gate`` calls it for both arms.
+``aubench.pipeline`` is that revision's) and imports nothing from ``experiments``: the
+gate uses it on a baseline revision that may not have it. :func:`measure` is the
+parent side; ``aubench gate`` calls it for both arms, ``python -m
+experiments.kernel_instructions`` for one config.
 """
 
 from __future__ import annotations
 
-import argparse
 import ctypes
-import json
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HELPER_C = r"""
@@ -79,8 +76,8 @@ def measure(tree: Path, env: dict[str, str], config: str, models: Path, work: Pa
     """{kernel: instructions for one pass over its cases} for the variant ``config`` selects, in ``tree``."""
     work.mkdir(parents=True, exist_ok=True)
     lib = build_helper(work)
-    argv = [sys.executable, str(Path(__file__).resolve()), "--child", "--config", config, "--lib", str(lib),
-            "--models", str(models)] + (["--kernels", ",".join(kernels)] if kernels else [])
+    argv = [sys.executable, str(Path(__file__).resolve()), config, str(lib), str(models)] + (
+        [",".join(kernels)] if kernels else [])
     # natively first: the Numba cache (NUMBA_CPU_NAME from env) is compiled outside valgrind
     native = subprocess.run(argv, env=env, cwd=tree, capture_output=True, text=True)
     if native.returncode != 0:
@@ -99,26 +96,12 @@ def measure(tree: Path, env: dict[str, str], config: str, models: Path, work: Pa
     return counts
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--lib", help=argparse.SUPPRESS)
-    ap.add_argument("--config", default="fast", help="preset or TOML whose variants are counted (default fast)")
-    ap.add_argument("--models", default=os.environ.get("AUBENCH_MODELS", ""), help="OpenFace model folder")
-    ap.add_argument("--kernels", default="", help="comma-separated kernel names (default: all)")
-    args = ap.parse_args(argv)
-    only = [k for k in args.kernels.split(",") if k]
-    if args.child:
-        _child(args.config, args.lib, args.models, only)
-        return 0
-    env = dict(os.environ, NUMBA_CPU_NAME="generic", PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1",
-               OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-    tree = Path(__file__).resolve().parents[2]
-    with tempfile.TemporaryDirectory(prefix="aubench-kir-") as tmp:
-        counts = measure(tree, env, args.config, Path(args.models), Path(tmp), only or None)
-    print(json.dumps(counts, indent=1))
+def _child_main(argv: list[str]) -> int:
+    """The measured process's side of :func:`measure`: ``CONFIG LIB MODELS [KERNEL,KERNEL...]``."""
+    config, lib_path, models, *rest = argv
+    _child(config, lib_path, models, [k for k in (rest[0] if rest else "").split(",") if k])
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_child_main(sys.argv[1:]))

@@ -1,8 +1,8 @@
 """Landmark-stage parity against C++ OpenFace on whole clips (issue 4's figures).
 
-``python -m aubench.harness.landmark_parity CLIP [--frames N] [--detector reference|mtcnn]
-[--config PRESET] [--json OUT]`` runs :class:`aubench.pipeline.landmarks.tracker.LandmarkTracker` on
-``media/CLIP.*`` and compares every frame with ``reference/CLIP/CLIP.csv``:
+:func:`clip_parity` runs :class:`aubench.pipeline.landmarks.tracker.LandmarkTracker` on
+``media/CLIP.*`` and compares every frame with ``reference/CLIP/CLIP.csv`` (the command:
+``python -m experiments.landmark_parity CLIP``):
 
 * per-frame mean landmark error (68 points, px): median, p95, max (frames both mark successful);
 * head rotation error (max over the 3 Euler angles, degrees) and translation error (mm);
@@ -10,10 +10,10 @@
 * agreement of ``success`` and of ``confidence`` (ours rounded to 2 dp, as written);
 * when (re)detection ran, ms per frame (median after frame 1) and NU-RLMS updates per call.
 
-``--detector reference`` (default) stands in the C++ MTCNN boxes of
+``detector="reference"`` (default) stands in the C++ MTCNN boxes of
 ``reference/detections/CLIP.csv`` (frames 1-60 only; the widest face, as
 ``DetectSingleFaceMTCNN``), which isolates the CLNF/tracking path from the detector;
-``--detector mtcnn`` uses ``aubench.pipeline.detect.mtcnn``.
+``detector="mtcnn"`` uses ``aubench.pipeline.detect.mtcnn``.
 
 Measured (reference variants, our MTCNN, whole clips): default.wmv 288 frames: landmark
 error median 0.042 px, p95 0.051, max 0.37; rotation median 0.027 deg (max 0.63); gaze vector
@@ -27,10 +27,6 @@ about 0.035 px.)
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,18 +35,15 @@ from typing import Any
 import cv2
 import numpy as np
 
+from aubench.harness.paths import shared_dir
 from aubench.pipeline import config as config_module
 from aubench.pipeline import registry
-from aubench.pipeline.errors import AubenchError, InputError
+from aubench.pipeline.errors import InputError
 from aubench.pipeline.landmarks.gaze import angle_between_deg
 from aubench.pipeline.models import locate
 
 POSE_COLUMNS = ("pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz")
 GAZE_COLUMNS = ("gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z", "gaze_angle_x", "gaze_angle_y")
-
-
-def shared_dir() -> Path:
-    return Path(os.environ.get("AUBENCH_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def read_csv(path: Path) -> dict[str, np.ndarray]:
@@ -160,28 +153,3 @@ def clip_parity(clip: str, frames: int | None = None, detector: str = "reference
     out["ms_per_frame_median"] = float(np.median(ms[1:])) if len(ms) > 1 else float("nan")
     out["ms_first_frame"] = float(ms[0]) if ms else float("nan")
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aubench.harness.landmark_parity", description=__doc__.split("\n\n")[0])
-    parser.add_argument("clip", help="reference clip name, e.g. default or 2015-10-15-15-14")
-    parser.add_argument("--frames", type=int, help="only the first N frames")
-    parser.add_argument("--detector", choices=("reference", "mtcnn"), default="reference")
-    parser.add_argument("--config", help="preset name or TOML file (default: the reference configuration)")
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    args = parser.parse_args(argv)
-    try:
-        config = config_module.load_any(args.config) if args.config else config_module.Config()
-        result = clip_parity(args.clip, args.frames, args.detector, config)
-    except AubenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

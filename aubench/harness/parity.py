@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from aubench.harness.stats import pearson_r, summary
+from aubench.harness.paths import shared_dir
+from aubench.harness.stats import pearson_r, pearson_r_rows, summary
 from aubench.pipeline.config import ParityThresholds
 from aubench.pipeline.errors import InputError
 
@@ -269,7 +270,7 @@ def _compare_hog(ours: Path, ref: Path, io: np.ndarray, ir: np.ndarray, both: np
     if not ok.any():
         return None
     a, b = ho[io[ok]].astype(np.float64), hr[ir[ok]].astype(np.float64)
-    corr = np.array([pearson_r(x, y) for x, y in zip(a, b)])
+    corr = pearson_r_rows(a, b)
     return {"frames": int(ok.sum()), "correlation_min": float(np.nanmin(corr)),
             "correlation_median": float(np.nanmedian(corr)), "frames_below_0.999": int(np.sum(corr < 0.999)),
             "max_abs_diff": float(np.abs(a - b).max())}
@@ -542,15 +543,6 @@ def near_constant_notes(figures: dict[str, Any], rows: list[Check]) -> list[str]
                          f"r on so nearly constant a series moves with float-level tracker noise (MAE {v['mae']:.4f}); "
                          "python -m experiments.noise_floor CLIP measures its spread")
     return notes
-
-
-def shared_dir() -> Path:
-    """The ``shared`` folder beside the checkout (models, media, C++ reference), or AUBENCH_SHARED."""
-    import os
-
-    from aubench.harness.results import REPO
-
-    return Path(os.environ.get("AUBENCH_SHARED", REPO.parent / "shared"))
 
 
 def find_reference(input_path: str | Path) -> Path | None:

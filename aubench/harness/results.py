@@ -27,6 +27,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from aubench.harness.paths import REPO
 from aubench.pipeline import __version__
 from aubench.pipeline import config as config_mod
 from aubench.pipeline.errors import InputError
@@ -36,7 +37,6 @@ KINDS = ("profile", "parity", "ab", "gate")
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "MKL_NUM_THREADS",
                    "NUMBA_NUM_THREADS", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES",
                    "NUMBA_DISABLE_JIT", "OPENCV_FOR_THREADS_NUM", "NUMBA_CACHE_DIR")
-REPO = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- machine

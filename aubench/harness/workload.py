@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from aubench.harness.stats import summary
 from aubench.pipeline import config as config_mod
@@ -102,22 +103,18 @@ class RunOutcome:
         return len(self.timer.frame_ms)
 
 
-class Progress:
-    """One line per run on stderr: which run, fps, elapsed and ETA (for multi-run commands)."""
+def run_bar(total: int, what: str, enabled: bool = True) -> tqdm:
+    """A tqdm bar on stderr counting the runs of a multi-run command (elapsed and ETA are tqdm's).
 
-    def __init__(self, total: int, what: str, stream=None):
-        self.total, self.what, self.done = total, what, 0
-        self.stream = stream or sys.stderr
-        self.start = time.monotonic()
+    :func:`run_done` advances it by one run and shows that run's label and speed.
+    """
+    return tqdm(total=total, desc=what, unit="run", file=sys.stderr, disable=not enabled)
 
-    def step(self, label: str, outcome: RunOutcome) -> None:
-        self.done += 1
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        fps = outcome.frames / outcome.wall_s if outcome.wall_s > 0 else float("nan")
-        self.stream.write(f"{self.what}: run {self.done}/{self.total} ({label}): {outcome.frames} frames, "
-                          f"{fps:.1f} fps; elapsed {elapsed:.0f} s, ETA {eta:.0f} s\n")
-        self.stream.flush()
+
+def run_done(bar: tqdm, label: str, outcome: RunOutcome) -> None:
+    fps = outcome.frames / outcome.wall_s if outcome.wall_s > 0 else float("nan")
+    bar.set_postfix_str(f"{label}: {outcome.frames} frames, {fps:.1f} fps", refresh=False)
+    bar.update(1)
 
 
 def entry_point():

@@ -23,13 +23,14 @@ import pytest
 
 from aubench.pipeline import registry
 
-from ..conftest import MODELS
+from ..conftest import MODELS, SLOW_CASE_KERNELS
 
 ALL = [(k.name, v.name, v.source_hash()) for k in registry.kernels().values() for v in k.variants.values()]
+PARAMS = [pytest.param(k, v, h, id=f"{k}-{v}-{h}", marks=pytest.mark.slow if k in SLOW_CASE_KERNELS else ())
+          for k, v, h in ALL]
 
 
-@pytest.mark.parametrize("kernel_name,variant_name,source_hash", ALL,
-                         ids=[f"{k}-{v}-{h}" for k, v, h in ALL])
+@pytest.mark.parametrize("kernel_name,variant_name,source_hash", PARAMS)
 def test_kernel_variant(benchmark, kernel_name, variant_name, source_hash):
     kernel = registry.kernels()[kernel_name]
     variant = kernel.variants[variant_name]

@@ -47,6 +47,7 @@ def test_perturbation_of_zero_is_zero():
     assert not g.any() and not loc.any()
 
 
+@pytest.mark.slow
 def test_short_run_writes_figures_and_plot(tmp_path, capsys):
     out = tmp_path / "nf"
     rc = noise_floor.main([str(MEDIA / "default.wmv"), "--config", "fast", "--seeds", "1", "--frames", "6",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from experiments import memory_check, warmup_check
 from tests.conftest import MEDIA
 
 VIDEO = str(MEDIA / "default.wmv")
 
 
+@pytest.mark.slow
 def test_memory_check_prints_both_passes_and_passes_a_generous_limit(capsys):
     assert memory_check.main([VIDEO, "--frames", "3", "--max-growth-mib", "1000"]) == 0
     out = capsys.readouterr().out
@@ -15,6 +18,7 @@ def test_memory_check_prints_both_passes_and_passes_a_generous_limit(capsys):
     assert "OK" in out
 
 
+@pytest.mark.slow
 def test_memory_check_reports_every_pass_to_pass_growth(capsys):
     assert memory_check.main([VIDEO, "--frames", "2", "--passes", "3", "--max-growth-mib", "1000"]) == 0
     out = capsys.readouterr().out

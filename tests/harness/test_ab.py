@@ -15,9 +15,9 @@ def test_ab_interleaves_pairs_after_warm_up_and_reports_parity(monkeypatch, tmp_
     assert cli.main(["ab", "reference", str(b), str(MEDIA / "default.wmv"), "--pairs", "3", "--frames", "5",
                      "-o", str(out)]) == 0
     captured = capsys.readouterr()
-    # progress: 2 warm-up runs + 3 pairs, each line with fps and ETA
-    progress = [ln for ln in captured.err.splitlines() if ln.startswith("ab: run")]
-    assert len(progress) == 8 and "warm-up" in progress[0] and "ETA" in progress[-1]
+    # progress: one tqdm bar over 2 warm-up runs + 3 pairs of runs, the last run's label and fps beside it
+    last = captured.err.rsplit("\r", 1)[-1]
+    assert last.startswith("ab: 100%") and "8/8" in last and "pair 3 B vectorised: 5 frames" in last and "fps" in last
     doc = results.load(out)
     a = doc["ab"]
     assert a["pairs"] == 3 and len(a["ratios"]) == 3
@@ -36,6 +36,13 @@ def test_ab_interleaves_pairs_after_warm_up_and_reports_parity(monkeypatch, tmp_
 def test_ab_refuses_zero_pairs(capsys):
     assert cli.main(["ab", "reference", "fast", str(MEDIA / "default.wmv"), "--pairs", "0"]) == 2
     assert "--pairs" in capsys.readouterr().err
+
+
+def test_ab_quiet_prints_no_progress(monkeypatch, capsys):
+    install(monkeypatch)
+    assert cli.main(["ab", "reference", "fast", str(MEDIA / "default.wmv"), "--pairs", "1", "--frames", "3",
+                     "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_format_ab_mentions_both_arms(monkeypatch):

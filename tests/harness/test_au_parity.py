@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import pytest
 
 from aubench.harness import au_parity
 from tests.conftest import SHARED
@@ -25,20 +25,14 @@ def test_images_static_models():
     assert result["intensity_max_abs_diff"] < 0.02
 
 
+@pytest.mark.slow
 def test_clip_with_reference_hog_short(tmp_path):
     result = au_parity.clip_parity("default", FAST, hog_from_reference=True, frames=12, shared=SHARED)
     assert result["frames"] == 12 and not result["whole_video"]
     assert set(result["au"]) >= {"AU01_r", "AU28_c"}
 
 
-def test_cli(tmp_path, capsys):
-    out = tmp_path / "r.json"
-    assert au_parity.main(["--images", "--hog-from-reference", "--variant", "au_predict=stacked", "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["faces"] == 17
-    assert au_parity.main(["default", "--variant", "au_predict=nope"]) == 2
-    assert "unknown variant" in capsys.readouterr().err
-
-
+@pytest.mark.slow
 def test_unrounded_csv_landmarks_bring_the_hog_to_the_cpp_one():
     """Frames 1-30 of default: FHOG from the unrounded CSV landmarks correlates >= 0.999 with C++'s
     on every frame; from the CSV's 0.1-px landmarks as written it does not."""
@@ -49,6 +43,7 @@ def test_unrounded_csv_landmarks_bring_the_hog_to_the_cpp_one():
     assert fine["aligned"]["mean_abs_diff_max"] < raw["aligned"]["mean_abs_diff_max"]
 
 
+@pytest.mark.slow
 def test_roundtrip_floor_separates_csv_rounding_from_the_au_stage(tmp_path):
     """Our run against its replay through its own CSV: close, but not equal (the CSV rounds)."""
     result = au_parity.roundtrip_floor("default", "fast", shared=SHARED, frames=16, work_dir=tmp_path)

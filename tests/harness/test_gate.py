@@ -41,6 +41,7 @@ def _gate(time_ratios=None, per_frame=(90e6, 90e6), startup=(4.8e9, 4.8e9), pari
     return gate.judge(g)
 
 
+@pytest.mark.slow
 def test_unchanged_figures_pass(spread_section):
     g = _gate([1.01, 0.97, 1.03, 0.99, 1.02], parity_section=spread_section)
     assert g["passed"], g["failures"]
@@ -66,6 +67,7 @@ def test_time_fails_only_when_significant_and_beyond_the_limit():
     assert _gate([1.04, 1.05, 1.04, 1.05, 1.04])["passed"]
 
 
+@pytest.mark.slow
 def test_a_parity_drop_fails(spread_section):
     dropped = copy.deepcopy(spread_section)
     row = next(c for c in dropped["checks"] if c["name"] == "AU12 MAE")
@@ -140,6 +142,7 @@ def test_a_kernel_that_costs_more_fails_on_its_own():
                              "(limit 1.030)"]
 
 
+@pytest.mark.slow
 def test_kernel_instructions_are_counted_under_callgrind_and_repeat_exactly(tmp_path, models_dir):
     """Two kernels of the fast preset, twice: callgrind counts the measured loop only, and repeats itself.
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from aubench.harness.landmark_parity import GAZE_COLUMNS, POSE_COLUMNS, ReferenceDetector, compare, main, read_csv
+from aubench.harness.landmark_parity import GAZE_COLUMNS, POSE_COLUMNS, ReferenceDetector, compare, read_csv
 from aubench.pipeline.errors import InputError
 from tests.conftest import REFERENCE
 
@@ -43,7 +43,3 @@ def test_reference_detector_picks_widest_and_stops_at_its_last_frame():
     with pytest.raises(InputError, match="no reference detections"):
         ReferenceDetector(REFERENCE / "detections/none.csv")
 
-
-def test_cli_reports_unknown_clip(capsys):
-    assert main(["no_such_clip", "--frames", "1"]) == 2
-    assert "no video named" in capsys.readouterr().err

@@ -6,6 +6,8 @@ cheap; whatever stages the pipeline has are timed and compared.
 
 from __future__ import annotations
 
+import pytest
+
 from aubench.harness import results
 from aubench import cli
 
@@ -37,6 +39,7 @@ def test_profile_and_parity_of_the_real_run_loop(tmp_path, capsys):
     assert code == (0 if doc["parity"]["passed"] else 1)
 
 
+@pytest.mark.slow
 def test_profile_under_pyspy_writes_a_flame_graph_and_the_result(tmp_path, capsys):
     flame, out = tmp_path / "flame.svg", tmp_path / "p.json"
     assert cli.main(["profile", str(CLIP), "--frames", "4", "--landmarks-from", str(REF_CSV),

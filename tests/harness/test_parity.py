@@ -39,6 +39,7 @@ def _failed(figures) -> dict[str, float]:
     return {c.name: c.value for c in parity.checks(figures, ParityThresholds()) if not c.passed}
 
 
+@pytest.mark.slow
 def test_reference_against_itself_passes_every_check():
     figures = parity.compare(REF_CSV, REF_CSV)
     rows = parity.checks(figures, ParityThresholds())
@@ -66,6 +67,7 @@ def test_landmark_shift_fails_with_the_right_figure(tmp_path):
     assert failed == {"landmark error median (px)": pytest.approx(5.0), "landmark error p95 (px)": pytest.approx(5.0)}
 
 
+@pytest.mark.slow
 def test_unrounded_landmark_error_sees_through_the_rounding(tmp_path):
     """Equal records give 0; landmarks moved off their own PDM parameters are kept as recorded, so a
     (3, 4) px shift still reads 5 px; a shift inside the rounding step reads as that shift, not as 0."""
@@ -146,6 +148,7 @@ def test_rotation_gaze_and_success_errors(tmp_path):
     assert set(_failed(figures)) == {"rotation error median (deg)", "success agreement"}
 
 
+@pytest.mark.slow
 def test_frames_are_matched_on_the_frame_column(tmp_path):
     ours = _perturbed(tmp_path, lambda c: None, rows=None)
     lines = ours.read_text().splitlines()
@@ -154,6 +157,7 @@ def test_frames_are_matched_on_the_frame_column(tmp_path):
     assert figures["landmarks"]["error_max_px"] == pytest.approx(0.0, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_hog_reader_reads_the_reference_and_correlation_drops_with_noise(tmp_path):
     good, hog = parity.read_hog(REF_CSV.with_suffix(".hog"))
     assert hog.shape == (288, 4464) and hog.dtype == np.float32 and set(np.unique(good)) <= {0.0, 1.0}
@@ -216,6 +220,7 @@ def test_iou_is_symmetric_and_one_on_itself(boxes):
 
 # --------------------------------------------------------------------------- CLI
 
+@pytest.mark.slow
 def test_parity_command_passes_on_itself_and_fails_on_a_perturbed_csv(tmp_path, capsys):
     assert cli.main(["parity", str(MEDIA / "default.wmv"), "--ours", str(REF_CSV), "--reference", str(REF_CSV),
                      "--detections", str(REF_DET), "--our-detections", str(REF_DET),
@@ -248,6 +253,7 @@ def test_parity_command_runs_the_pipeline_when_not_given_ours(tmp_path, capsys, 
     assert doc["timing"]["frames"] == 12
 
 
+@pytest.mark.slow
 def test_near_constant_reference_gets_a_note_only_when_its_r_fails(tmp_path):
     """AU06 of default.wmv is 0 in most C++ frames: a small disturbance of its few non-zero frames
     fails r and earns the note; the reference against itself does not."""
@@ -299,6 +305,7 @@ def _drifted_copy(src, dst, au_offset: float = 0.0, x_shift: float = 0.0):
     return dst
 
 
+@pytest.mark.slow
 def test_spread_rule_passes_cpp_against_itself_and_shows_both_figures():
     section = parity.parity_section(SPREAD_CSV, REF_CSV, ParityThresholds(), series=False, spread_csv=SPREAD_CSV)
     assert section["passed"]
@@ -312,6 +319,7 @@ def test_spread_rule_passes_cpp_against_itself_and_shows_both_figures():
     assert section["spread"]["rule"]["factor"] == ParityThresholds().spread_factor
 
 
+@pytest.mark.slow
 def test_spread_rule_catches_a_drift_the_spread_does_not_have(tmp_path):
     drifted = _drifted_copy(SPREAD_CSV, tmp_path / "default.csv", au_offset=0.3, x_shift=0.5)
     section = parity.parity_section(drifted, REF_CSV, ParityThresholds(), series=False, spread_csv=SPREAD_CSV)

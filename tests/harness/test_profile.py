@@ -89,6 +89,7 @@ def test_line_profile_of_a_numba_variant_says_what_it_cannot_see(fake, tmp_path)
         profile.run_profile(workload.Workload(CLIP, cfg, frames=2), line="mean_shiftt")
 
 
+@pytest.mark.slow
 def test_pyspy_records_a_subprocess(tmp_path):
     out = tmp_path / "flame.svg"
     profile.run_pyspy(["variants"], out, rate=200)

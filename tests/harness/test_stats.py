@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,22 @@ def test_bootstrap_ci_brackets_the_median_and_is_reproducible():
     assert stats.bootstrap_ci([4.0]) == (4.0, 4.0)
     with pytest.raises(ValueError):
         stats.bootstrap_ci([float("nan")])
+
+
+def test_bootstrap_ci_is_scipys_percentile_bootstrap_of_the_median():
+    x = np.random.default_rng(3).normal(10.0, 1.0, 40)
+    direct = scipy.stats.bootstrap((x,), np.median, n_resamples=4000, confidence_level=0.95, method="percentile",
+                                   **{stats._scipy_stats()[1]: np.random.default_rng(0)}).confidence_interval
+    assert stats.bootstrap_ci(x) == (direct.low, direct.high)
+    # ... and the textbook computation: medians of 4000 resamples, their 2.5 and 97.5 % quantiles. Over 200
+    # seeds either end of this sample's interval ranges over 0.05 (low) and 0.10 (high) of its 0.64 width, so
+    # 0.1 holds however scipy draws its resamples (today it draws them as below, and the ends are equal).
+    idx = np.random.default_rng(0).integers(0, x.size, size=(4000, x.size))
+    medians = np.median(x[idx], axis=1)
+    assert stats.bootstrap_ci(x) == pytest.approx((np.quantile(medians, 0.025), np.quantile(medians, 0.975)), abs=0.1)
+    # another statistic and confidence level reach scipy unchanged
+    low, high = stats.bootstrap_ci(x, statistic=np.mean, confidence=0.5)
+    assert low < x.mean() < high and high - low < direct.high - direct.low
 
 
 def test_verdict_needs_significance_and_the_minimum_effect():
@@ -51,7 +68,35 @@ def test_compare_ratios_interval_contains_its_median(ratios):
         assert c.ci_low > 1.0 and c.ratio >= 1.05
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=3, max_size=40))
+def test_pearson_r_is_the_textbook_formula(pairs):
+    x, y = (np.array(v) for v in zip(*pairs))
+    sx, sy = x.std(), y.std()
+    if sx < 1e-6 * (1 + np.abs(x).max()) or sy < 1e-6 * (1 + np.abs(y).max()):
+        return  # (near-)constant: its own test below
+    direct = np.mean((x - x.mean()) * (y - y.mean())) / (sx * sy)
+    assert stats.pearson_r(x, y) == pytest.approx(direct, abs=1e-9)
+
+
 def test_pearson_r_constant_series():
     assert stats.pearson_r([1, 1, 1], [1, 1, 1]) == 1.0
     assert np.isnan(stats.pearson_r([1, 1, 1], [1, 2, 3]))
     assert stats.pearson_r([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
+    assert np.isnan(stats.pearson_r([1.0], [2.0]))
+    assert np.isnan(stats.pearson_r([2, 2, 2], [1, 1, 1]))  # both constant, but not equal
+
+
+def test_pearson_r_rows_is_pearson_r_of_each_row():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(6, 50)), rng.normal(size=(6, 50))
+    b[1] = 2 * a[1] + 1
+    a[2], b[2] = 3.0, 3.0  # both constant and equal
+    a[3] = 1.0  # one constant
+    a[4], b[4] = 1.0, 2.0  # both constant, different
+    got = stats.pearson_r_rows(a, b)
+    want = [stats.pearson_r(x, y) for x, y in zip(a, b)]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert got[1] == pytest.approx(1.0) and got[2] == 1.0 and np.isnan(got[3]) and np.isnan(got[4])
+    with pytest.raises(ValueError, match="shapes"):
+        stats.pearson_r_rows(a, b[:, :3])

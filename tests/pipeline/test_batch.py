@@ -72,6 +72,7 @@ def test_negative_workers_is_an_input_error():
         batch.resolve_workers(-1, 3)
 
 
+@pytest.mark.slow
 def test_pool_runs_every_video_and_a_broken_one_fails_alone(tmp_path, capsys):
     """Two real clips (3 frames) through 2 spawned workers plus one undecodable file: exit 1, one FAILED line."""
     shutil.copy(VIDEO, tmp_path / "one.wmv")
@@ -89,6 +90,7 @@ def test_pool_runs_every_video_and_a_broken_one_fails_alone(tmp_path, capsys):
         assert len(table.column("frame")) == 3
 
 
+@pytest.mark.slow
 def test_in_process_batch_resets_state_between_videos(tmp_path):
     """workers=1 runs in this process; the same clip twice gives the same CSV (tracker/analyser reset)."""
     shutil.copy(VIDEO, tmp_path / "a.wmv")

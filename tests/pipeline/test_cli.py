@@ -40,3 +40,32 @@ def test_blas_runs_on_one_thread_unless_the_user_sets_it():
     out = subprocess.run([sys.executable, "-c", probe], env={**env, "OPENBLAS_NUM_THREADS": "2"},
                          capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2", "1"]
+
+
+def test_the_suite_runs_blas_as_the_cli_does():
+    """tests/conftest.py pins BLAS to the CLI's one thread (unless exported), before NumPy loads it."""
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    import numpy  # noqa: F401
+
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas and all(i["num_threads"] == int(os.environ["OPENBLAS_NUM_THREADS"]) for i in blas), blas
+
+
+def test_every_command_with_a_config_runs_fast_unless_told_otherwise(capsys):
+    """`fast` (OpenFace's settings, compiled kernels) is the default preset; `reference` stays selectable."""
+    from aubench.harness import gate
+
+    parser = cli.build_parser()
+    clip = "clip.avi"
+    for argv in (["run", clip, "-o", "out"], ["detect", clip, "-o", "d.csv"], ["profile", clip], ["parity", clip]):
+        assert parser.parse_args(argv).config == "fast", argv
+        assert parser.parse_args(argv + ["--config", "reference"]).config == "reference", argv
+        try:
+            cli.main([argv[0], "--help"])
+        except SystemExit:
+            pass
+        assert "default: fast" in " ".join(capsys.readouterr().out.split()), argv
+    assert parser.parse_args(["gate"]).config is None and gate.DEFAULTS["config"] == "fast"  # from reports/gate.toml

@@ -42,6 +42,15 @@ def test_unknown_key_names_file_key_and_suggestion(tmp_path):
     assert 'did you mean "num_optimisation_iteration"' in msg
 
 
+def test_a_removed_key_says_so_and_how_to_fix_the_file(tmp_path):
+    p = write(tmp_path, "[landmarks]\nlimit_pose = true\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(p)
+    msg = str(err.value)
+    assert msg.startswith(f'{p}: [landmarks]: key "limit_pose"') and "removed" in msg and "delete the line" in msg
+    assert not hasattr(config.Config().landmarks, "limit_pose")
+
+
 def test_unknown_section_and_wrong_type(tmp_path):
     with pytest.raises(ConfigError, match='did you mean "landmarks"'):
         config.load(write(tmp_path, "[landmark]\nsigma = 1.0\n"))
@@ -79,6 +88,24 @@ def test_presets_load():
         assert cfg.name == name
     with pytest.raises(ConfigError, match="unknown preset"):
         config.preset("fastest")
+
+
+def test_one_preset_per_distinct_setting():
+    """Two presets with the same effective settings (all but name and description) would be one configuration
+    under two hashes, as faithful and fast once were."""
+    def settings_of(cfg):
+        d = config.to_dict(cfg)
+        d.pop("name")
+        d.pop("description")
+        return d
+
+    names = sorted(p.stem for p in config.preset_dir().glob("*.toml"))
+    assert {"fast", "reference"} <= set(names)
+    seen = {}
+    for name in names:
+        key = repr(sorted(settings_of(config.preset(name)).items()))
+        assert key not in seen, f"presets {seen.get(key)} and {name} have the same settings"
+        seen[key] = name
 
 
 @settings(max_examples=60, deadline=None)

@@ -187,6 +187,7 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "aubench.cli", "run", *map(str, args)], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_cli_run_with_landmarks_from(tmp_path):
     proc = _cli(VIDEO, "-o", tmp_path, "--landmarks-from", REF_CSV, "--frames", "3", "--hogalign", "--quiet",
                 "--variant", "running_median=reference")

@@ -25,6 +25,8 @@ from aubench.pipeline import extract
 from aubench.pipeline.config import load_any
 from tests.conftest import MEDIA, MODELS
 
+pytestmark = pytest.mark.slow  # every test tracks tens of frames of a transformed clip
+
 N = 80  # the shifted copy's fit has rejoined the original's by frame ~71
 SHORT = 14
 

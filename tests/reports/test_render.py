@@ -32,6 +32,7 @@ def result_files(tmp_path_factory):
     return d
 
 
+@pytest.mark.slow
 def test_report_has_phase_table_plots_and_machine(result_files, tmp_path):
     docs = [results.load(p) for p in sorted(result_files.glob("*.json"))]
     html_path, md_path = render.render(docs, tmp_path / "rep")
@@ -53,6 +54,7 @@ def test_report_has_phase_table_plots_and_machine(result_files, tmp_path):
     assert arm_b["speedup"] == pytest.approx(1.0 / ab_doc["ab"]["comparison"]["ratio"])
 
 
+@pytest.mark.slow
 def test_report_command_on_folders_and_run_output(result_files, tmp_path, capsys):
     assert cli.main(["report", str(result_files), "-o", str(tmp_path / "a")]) == 0
     assert (tmp_path / "a" / "report.html").is_file()

@@ -13,9 +13,11 @@ import pytest
 
 from aubench.pipeline import registry
 
-from ..conftest import MODELS
+from ..conftest import MODELS, SLOW_CASE_KERNELS
 
 ALL = [(k.name, v.name) for k in registry.kernels().values() for v in k.variants.values()]
+PARAMS = [pytest.param(k, v, id=f"{k}={v}", marks=pytest.mark.slow if k in SLOW_CASE_KERNELS else ())
+          for k, v in ALL]
 
 
 def test_every_kernel_has_a_reference_variant():
@@ -23,7 +25,7 @@ def test_every_kernel_has_a_reference_variant():
         assert registry.REFERENCE in k.variants, f"kernel {k.name} has no reference variant"
 
 
-@pytest.mark.parametrize("kernel_name,variant_name", ALL, ids=[f"{k}={v}" for k, v in ALL])
+@pytest.mark.parametrize("kernel_name,variant_name", PARAMS)
 def test_variant_matches_reference(kernel_name, variant_name):
     k = registry.kernels()[kernel_name]
     v = k.variants[variant_name]

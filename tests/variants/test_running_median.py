@@ -22,6 +22,7 @@ def trace():
     return load_online_trace(TRACE), hog.astype(np.float64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", AVAILABLE)
 def test_medians_of_default_wmv(variant, trace):
     """OpenFace's schedule (odd frames, successful ones added) on the C++ HOG and geometry."""

@@ -2,7 +2,7 @@
 
 With the exact landmarks of the trace the aligned faces are bit-identical; with the CSV's
 landmarks (0.1 px precision) they differ by a few grey levels on a few pixels. Whole-clip
-figures: ``python -m aubench.harness.au_features_parity``.
+figures: ``python -m experiments.au_features_parity``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 CI subset: all six sample images (one frame each; sample6 has 12 faces) and frames 1, 2, 30
 and 60 of each reference video (default, 2015-10-15-15-14, multi_face: 3 faces a frame).
-The whole set (317 detections) is ``python -m aubench.harness.detect_parity``.
+The whole set (317 detections) is ``python -m experiments.detect_parity``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def runs():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("selection", sorted(SELECTIONS))
 def test_every_cpp_detection_matched(runs, selection):
     total = None
@@ -59,6 +60,7 @@ def test_every_cpp_detection_matched(runs, selection):
     assert max(total.confidence_diffs) <= CONFIDENCE_MAX_DIFF
 
 
+@pytest.mark.slow
 def test_fast_boxes_equal_reference(runs):
     for name in NAMES:
         for frame, ref_dets in runs["reference"][name].items():

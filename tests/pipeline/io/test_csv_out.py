@@ -41,7 +41,8 @@ def test_video_csv_round_trip_is_byte_identical(path, tmp_path):
     assert out.read_bytes() == path.read_bytes()
 
 
-@pytest.mark.parametrize("path", IMAGE_CSVS + [REFERENCE / "multi_face" / "FaceLandmarkVidMulti" / "multi_face.csv"],
+@pytest.mark.parametrize("path", IMAGE_CSVS + [pytest.param(REFERENCE / "multi_face" / "FaceLandmarkVidMulti" / "multi_face.csv",
+                                                            marks=pytest.mark.slow)],  # a whole clip, 3 faces a frame
                          ids=lambda p: p.parent.name + "/" + p.name)
 def test_unpostprocessed_csv_round_trip_is_byte_identical(path, tmp_path):
     table = read_openface_csv(path)

@@ -128,6 +128,7 @@ def test_tracking_frames(clnf, clnf_compiled, frames, compiled):
                      np.load(CLNF_TRACE / f"frame{f:04d}" / "final_landmarks_as_recorded.npy"), context=f"frame {f}")
 
 
+@pytest.mark.slow
 @pytest.mark.blas
 def test_multi_hypothesis_detection(clnf, frames):
     box = np.load(CLNF_TRACE / "frame0001" / "detect" / "mtcnn_box_xywh.npy")[0]
@@ -146,6 +147,7 @@ def test_multi_hypothesis_detection(clnf, frames):
                  np.load(CLNF_TRACE / "frame0001" / "detect" / "winner_landmarks.npy"))
 
 
+@pytest.mark.slow
 def test_only_the_winning_hypothesis_is_completed(clnf_compiled, frames):
     """Parts and validation run on the most likely hypothesis only, with the result of completing all 11."""
     box = np.load(CLNF_TRACE / "frame0001" / "detect" / "mtcnn_box_xywh.npy")[0]

@@ -48,6 +48,7 @@ def test_traced_frames_come_much_closer_to_the_cpp_landmarks(pdm, table, frame):
     assert with_3d.max_shift_px <= 0.1 and with_3d.landmarks.dtype == np.float32
 
 
+@pytest.mark.slow
 def test_the_whole_clip_is_one_camera_and_one_pdm(pdm, table):
     camera = recorded.estimate_intrinsics(table.landmarks_2d(), table.landmarks_3d())
     assert camera == pytest.approx((500.0, 500.0, 320.0, 240.0), abs=0.02)

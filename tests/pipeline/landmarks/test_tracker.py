@@ -189,6 +189,7 @@ def test_c_mod():
     assert c_mod(-1, 2) == -1 and c_mod(3, 2) == 1 and c_mod(0, 12) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.blas
 def test_real_tracker_frames_1_2_match_csv():
     """The tracker as the pipeline builds it (MTCNN, CLNF with 11 hypotheses on frame 1,

@@ -222,7 +222,8 @@ def test_fetch_command_downloads_every_file_then_skips_them(server, tmp_path, ca
     assert "NONCOMMERCIAL RESEARCH USE ONLY" in out and manifest.license_url in out
     assert f"{dest}: 91 files verified (91 downloaded, 0 already present" in out
     assert "aubench models use" in out
-    assert f"[91/91] {manifest.total_size / (1 << 20):.1f}/" in err  # progress: files done / bytes
+    # progress: one tqdm bar, files done in front, bytes of all files at the end
+    assert "[91/91] " in err.rsplit("\r", 1)[-1] and "100%" in err.rsplit("\r", 1)[-1]
     report = store.verify(dest, manifest)
     assert report.ok and not report.extra and not report.missing_optional
     assert not list(dest.rglob("*.part"))
@@ -360,14 +361,21 @@ class _FakeTTY(io.StringIO):
 
 
 def test_progress_is_one_live_line_on_a_terminal(server, tmp_path, manifest):
-    from aubench.commands.models import _ProgressPrinter
+    from aubench.commands.models import _FetchBar
     stream = _FakeTTY()
-    printer = _ProgressPrinter(stream)
-    store.fetch(tmp_path, manifest.subset([SMALL, BIG]), base_url=server.base_url, progress=printer)
+    printer = _FetchBar(stream)
+    sub = manifest.subset([SMALL, BIG])
+    store.fetch(tmp_path, sub, base_url=server.base_url, progress=printer)
     printer.finish()
     text = stream.getvalue()
-    last = text.rsplit("\r\033[K", 1)[-1]
-    assert text.count("\n") == 1 and last.startswith("[2/2] 2.0/2.0 MiB") and last.endswith(f"{BIG} (2.0 MiB) verified\n")
+    last = text.rsplit("\r", 1)[-1]
+    mib = sub.total_size / (1 << 20)
+    assert text.count("\n") == 1 and last.startswith(f"[2/2] {BIG}: 100%") and f"{mib:.3g}M/{mib:.3g}M" in last, last
+    quiet = _FakeTTY()
+    printer = _FetchBar(quiet, enabled=False)
+    store.fetch(tmp_path / "q", sub, base_url=server.base_url, progress=printer)
+    printer.finish()
+    assert quiet.getvalue() == ""
 
 
 def test_fetch_asks_for_the_license_and_needs_yes_without_a_terminal(server, tmp_path, monkeypatch, capsys):
