@@ -20,7 +20,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-test: install
+# the lint (rule set and why: pyproject.toml, [tool.ruff])
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install lint
 	$(PY) -m pytest -n 2 -q
 	# the BLAS-sensitive trace comparisons again under two other OpenBLAS kernel families (both run on
 	# any x86-64 with AVX2): their tolerances must hold on every CPU (tests/tolerances.py)
@@ -32,7 +36,7 @@ test: install
 	AUBENCH_SHARED=$(SHARED) $(VENV)/bin/aubench gate -o out/gate.json
 
 # everything but the whole-clip and multi-second tests (marked slow); `make test` still runs those
-test-fast: install
+test-fast: install lint
 	$(PY) -m pytest -m "not slow" -n 2 -q
 
 demo: install
@@ -42,4 +46,4 @@ demo: install
 	AUBENCH_SHARED=$(SHARED) $(VENV)/bin/aubench report out/results out/default -o out/report
 	@echo "CSV: out/default/default.csv  report: out/report/report.html (and report.md)"
 
-.PHONY: install test test-fast demo
+.PHONY: install lint test test-fast demo

@@ -21,8 +21,8 @@ import argparse  # noqa: E402
 import importlib  # noqa: E402
 import sys  # noqa: E402
 
-from aubench.pipeline import __version__
-from aubench.pipeline.errors import AubenchError
+from aubench.pipeline import __version__  # noqa: E402
+from aubench.pipeline.errors import AubenchError  # noqa: E402
 
 # Order shown in --help.
 COMMANDS = ("run", "detect", "models", "variants", "profile", "parity", "ab", "report", "gate")

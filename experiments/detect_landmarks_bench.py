@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-TIMED_KERNELS = ("patch_response", "warp_areas", "nu_rlms", "calc_params", "align_shapes", "mean_shift")
 from aubench.harness.paths import shared_dir
+
+TIMED_KERNELS = ("patch_response", "warp_areas", "nu_rlms", "calc_params", "align_shapes", "mean_shift")
 
 DEFAULT_VIDEO = shared_dir() / "media" / "default.wmv"
 

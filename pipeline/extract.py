@@ -48,8 +48,18 @@ from aubench.pipeline.io.hog_file import HogWriter
 from aubench.pipeline.progress import progress_bar, progress_writer
 from aubench.pipeline.replay import ReplayedFrame, ReplayTracker
 from aubench.pipeline.run_result import RunResult, peak_rss_mb
-from aubench.pipeline.stages import (Analyser, AnalysisOutput, PostprocessOutput, Tracker, TrackOutput, load_analyser,
-                                     load_stages, load_tracker, resolve_kernels, stages_to_load)
+from aubench.pipeline.stages import (
+    Analyser,
+    AnalysisOutput,
+    PostprocessOutput,
+    Tracker,
+    TrackOutput,
+    load_analyser,
+    load_stages,
+    load_tracker,
+    resolve_kernels,
+    stages_to_load,
+)
 from aubench.pipeline.timing import NULL_TIMER, JitMeter, StageTimer
 
 # What callers imported from here before the loop's parts got modules of their own.

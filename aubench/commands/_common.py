@@ -20,7 +20,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", action="append", default=[], metavar="KERNEL=VARIANT",
                         help="override one kernel's variant (repeatable), e.g. --variant fhog=numba")
     parser.add_argument("--models", metavar="DIR",
-                        help="OpenFace model folder (with model/ and AU_predictors/); default: AUBENCH_MODELS or `aubench models use`")
+                        help="OpenFace model folder (with model/ and AU_predictors/); "
+                             "default: AUBENCH_MODELS or `aubench models use`")
 
 
 def add_quiet_argument(parser: argparse.ArgumentParser) -> None:

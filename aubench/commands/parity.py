@@ -100,8 +100,8 @@ def _run(args) -> int:
 
 def _run_detect(args, tmp: Path) -> Path:
     """Our detections of the frames the reference detections cover, through `aubench detect`."""
-    from aubench.harness import parity
     from aubench import cli
+    from aubench.harness import parity
     from aubench.pipeline.errors import AubenchError
 
     frames = max(parity.read_detections(args.detections))

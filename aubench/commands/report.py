@@ -10,7 +10,9 @@ def register(sub) -> None:
                        description="Phase table (ms/frame, speedup, FPS, parity per configuration), stage "
                                    "breakdown, per-AU parity, landmark error over frames, A/B ratios with "
                                    "intervals, gate verdicts, and the machine each result was measured on.")
-    p.add_argument("results", nargs="+", metavar="RESULTS", help="result JSON files, folders of them, or `aubench run` output folders (their CSVs are compared with the shared C++ reference)")
+    p.add_argument("results", nargs="+", metavar="RESULTS",
+                   help="result JSON files, folders of them, or `aubench run` output folders "
+                        "(their CSVs are compared with the shared C++ reference)")
     p.add_argument("-o", "--out-dir", required=True, metavar="DIR", help="where report.html, report.md and plots go")
     p.add_argument("--title", default="aubench report", help="page title")
     p.set_defaults(func=_run)

@@ -16,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aubench.harness import parity, results, stats, workload as workload_mod
+from aubench.harness import parity, results, stats
+from aubench.harness import workload as workload_mod
 from aubench.pipeline import config as config_mod
 
 

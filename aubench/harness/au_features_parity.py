@@ -172,11 +172,12 @@ def bench(models: Path, repeats: int) -> dict:
     pdm = read_pdm(models / "AU_predictors" / "In-the-wild_aligned_PDM_68.txt")
     tri = read_triangulation(models / "AU_predictors" / "tris_68_full.txt")
     frames = {f.number: f.bgr for f in _first_frames(_media(shared, "default"), 3)}
+    align = registry.reference_kernels().align_shapes  # the warp is timed with the reference similarity
     masks, warps = [], []
     for number, bgr in frames.items():
         lm = np.load(trace / "clnf" / f"frame{number:04d}" / "final_landmarks_as_recorded.npy")
         g = calc_params(pdm, lm)[0]
-        warp = similarity_warp(lm, g, pdm)
+        warp = similarity_warp(lm, g, pdm, align=align)
         masks.append((mask_landmarks(lm, warp, 0.7), tri, 112, 112))
         warps.append((bgr, lm, g))
     out: dict = {}
@@ -185,7 +186,7 @@ def bench(models: Path, repeats: int) -> dict:
             if variant.unavailable_reason() is None:
                 out[f"{kernel}={name}"] = _time_calls(variant.load(), inputs, repeats)
     out["warp (similarity_warp + warpAffine)"] = _time_calls(
-        lambda bgr, lm, g: warp_face(bgr, similarity_warp(lm, g, pdm), 112, 112), warps, repeats)
+        lambda bgr, lm, g: warp_face(bgr, similarity_warp(lm, g, pdm, align=align), 112, 112), warps, repeats)
     return out
 
 

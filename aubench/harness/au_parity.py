@@ -44,8 +44,14 @@ from pathlib import Path
 
 import numpy as np
 
-from aubench.harness.au_reference import (MEDIAN_FRAMES, csv_landmarks, load_online_trace,
-                                              read_csv_columns, read_csv_text, read_hog_file)
+from aubench.harness.au_reference import (
+    MEDIAN_FRAMES,
+    csv_landmarks,
+    load_online_trace,
+    read_csv_columns,
+    read_csv_text,
+    read_hog_file,
+)
 from aubench.harness.paths import shared_dir
 from aubench.harness.stats import pearson_r
 from aubench.pipeline import config as config_module

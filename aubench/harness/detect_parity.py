@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 SELECTIONS = {
     "reference": {},
     "fast": {"mtcnn_conv": "im2col", "mtcnn_prelu": "numba", "mtcnn_max_pool": "numba", "mtcnn_fc": "blas",
@@ -208,6 +207,7 @@ def bench(selections: list[str], frames: int, shared: Path) -> dict:
         print(f"{sel:9s} first frame {times[0]:8.1f} ms, then median {med:6.2f} ms/frame "
               f"(p90 {out['selections'][sel]['p90_ms']:.2f}) over frames 2..{len(times)}; "
               f"{med / CPP_SINGLE_THREAD_MS:.2f}x C++ ({CPP_SINGLE_THREAD_MS} ms); CPU median "
-              f"{out['selections'][sel]['median_cpu_ms']:.2f} ms ({out['selections'][sel]['median_cpu_ms'] / CPP_SINGLE_THREAD_MS:.2f}x); stages "
+              f"{out['selections'][sel]['median_cpu_ms']:.2f} ms "
+              f"({out['selections'][sel]['median_cpu_ms'] / CPP_SINGLE_THREAD_MS:.2f}x); stages "
               + ", ".join(f"{k} {v:.2f}" for k, v in sorted(stages.items())), flush=True)
     return out

@@ -423,7 +423,8 @@ def format_gate(doc: dict[str, Any]) -> str:
     lines = [f"gate: {g['config']} on {Path(doc['workload']['input']).name}; candidate {g['candidate']['label']}"
              + (f" (work injected: {g['candidate']['inject_work']})" if g["candidate"].get("inject_work") else "")
              + f" vs baseline {g['baseline']['commit'][:12]} ({g['baseline']['chosen_by']})",
-             f"  machine: {m.get('cpu_model')}, {'AVX-512' if flags.get('avx512f') else 'AVX2' if flags.get('avx2') else 'no AVX2'}, "
+             f"  machine: {m.get('cpu_model')}, "
+             f"{'AVX-512' if flags.get('avx512f') else 'AVX2' if flags.get('avx2') else 'no AVX2'}, "
              f"OpenBLAS {(m.get('blas') or {}).get('kernel')}; warm-up (apart) "
              + ", ".join(f"{k} {v:.1f} s" for k, v in g.get("warmup_s", {}).items())]
     t = g.get("time")

@@ -109,7 +109,8 @@ def compare(results: list[Any], reference: dict[str, np.ndarray]) -> dict[str, A
         "frames": n,
         "frames_both_successful": int(both.sum()),
         "success_agreement": float(np.mean(success == success_ref)) if n else float("nan"),
-        "confidence_agreement": float(np.mean(np.abs(np.round(confidence, 2) - reference["confidence"][:n]) < 0.006)) if n else float("nan"),
+        "confidence_agreement": (float(np.mean(np.abs(np.round(confidence, 2) - reference["confidence"][:n]) < 0.006))
+                                 if n else float("nan")),
         "landmark_error_px": stats(err[both]),
         "rotation_error_deg": stats(rot_err[both]),
         "translation_error_mm": stats(trans_err[both]),
@@ -117,7 +118,8 @@ def compare(results: list[Any], reference: dict[str, np.ndarray]) -> dict[str, A
         "gaze_angle_error_deg": stats(gaze_angle),
         "detections_at": [i + 1 for i, r in enumerate(results) if getattr(r, "detected", False)],
         "nu_rlms_updates": {"calls": len(iterations), "mean": float(np.mean(iterations)) if iterations else float("nan"),
-                            "fraction_at_max": float(np.mean(np.array(iterations) == max(iterations))) if iterations else float("nan")},
+                            "fraction_at_max": (float(np.mean(np.array(iterations) == max(iterations)))
+                                                if iterations else float("nan"))},
     }
 
 

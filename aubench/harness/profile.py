@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aubench.harness import results, workload as workload_mod
+from aubench.harness import results
+from aubench.harness import workload as workload_mod
 from aubench.pipeline import registry
 from aubench.pipeline.errors import AubenchError, ConfigError
 

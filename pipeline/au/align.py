@@ -15,12 +15,9 @@ the warp is ``cv::warpAffine`` with bilinear interpolation and a black border.
 
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 
-from aubench.pipeline import registry
 from aubench.pipeline.contracts import AlignShapes
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.models.pdm import PDMModel
@@ -60,8 +57,8 @@ def _image(frame) -> np.ndarray:
 
 
 def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 0.7,
-                    out_width: int = 112, out_height: int = 112, rigid: bool = True,
-                    align: AlignShapes | None = None) -> np.ndarray:
+                    out_width: int = 112, out_height: int = 112, rigid: bool = True, *,
+                    align: AlignShapes) -> np.ndarray:
     """The (2, 3) float32 image -> aligned-face affine map of ``AlignFace``/``AlignFaceMask``.
 
     Parameters
@@ -71,9 +68,7 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     pdm : the analyser's PDM (its mean shape is the target).
     sim_scale : aligned-image pixels per PDM unit (mm).
     rigid : align on the 24 rigid points only (OpenFace always does).
-    align : the resolved ``align_shapes`` kernel (``kernels.align_shapes``). None asks
-        :func:`aubench.pipeline.registry.reference_kernels` (once); it is kept only for
-        ``aubench/harness/au_features_parity.py --bench``, which predates resolved kernels.
+    align : the resolved ``align_shapes`` kernel (``kernels.align_shapes``).
     """
     lm = _landmarks(landmarks, pdm)
     n = pdm.n_points
@@ -81,7 +76,7 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     target = pdm.mean_shape * F32(sim_scale)
     target = np.stack([target[:n], target[n:2 * n]], axis=1)
     src, dst = (lm[RIGID_POINTS], target[RIGID_POINTS]) if rigid and n == 68 else (lm, target)
-    scale_rot = (align if align is not None else _reference_align_shapes())(src, dst)
+    scale_rot = align(src, dst)
     tx, ty = F32(params_global[4]), F32(params_global[5])
     # Matx22f * Vec2f, accumulated in float
     t0 = F32(scale_rot[0, 0] * tx) + F32(scale_rot[0, 1] * ty)
@@ -91,13 +86,6 @@ def similarity_warp(landmarks, params_global, pdm: PDMModel, sim_scale: float = 
     warp[0, 2] = -t0 + F32(out_width // 2)
     warp[1, 2] = -t1 + F32(out_height // 2)
     return warp
-
-
-@functools.cache
-def _reference_align_shapes() -> AlignShapes:
-    """The fall-back of :func:`similarity_warp` for callers without resolved kernels, resolved once
-    (the harness times ``similarity_warp``: a resolution per call would be in its figure)."""
-    return registry.reference_kernels().align_shapes
 
 
 def warp_face(frame, warp: np.ndarray, out_width: int, out_height: int) -> np.ndarray:
@@ -135,7 +123,7 @@ def align_face(frame, landmarks, params_global, pdm: PDMModel, sim_scale: float 
     -------
     (out_size, out_size[, 3]) uint8, same channels as ``frame``.
     """
-    warp = similarity_warp(landmarks, params_global, pdm, sim_scale, out_size, out_size, rigid, align)
+    warp = similarity_warp(landmarks, params_global, pdm, sim_scale, out_size, out_size, rigid, align=align)
     return warp_face(frame, warp, out_size, out_size)
 
 
@@ -152,7 +140,7 @@ def align_face_mask(frame, landmarks, params_global, pdm: PDMModel, triangulatio
     """
     lm = _landmarks(landmarks, pdm)
     with timer("au.align.warp"):
-        warp = similarity_warp(lm, params_global, pdm, sim_scale, out_size, out_size, rigid, kernels.align_shapes)
+        warp = similarity_warp(lm, params_global, pdm, sim_scale, out_size, out_size, rigid, align=kernels.align_shapes)
         aligned = warp_face(frame, warp, out_size, out_size)
     with timer("au.align.mask"):
         mask = kernels.face_mask(mask_landmarks(lm, warp, sim_scale), triangulation, out_size, out_size)

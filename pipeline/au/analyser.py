@@ -33,12 +33,12 @@ from aubench.pipeline.au.geometry import empty_geometry_descriptor, fit_geometry
 from aubench.pipeline.au.hog import hog_descriptor
 from aubench.pipeline.au.predictors import AUPredictor, AUValues
 from aubench.pipeline.config import AnalyserParameters
-from aubench.pipeline.landmarks.pdm import calc_params
 from aubench.pipeline.errors import InputError, unknown_name
+from aubench.pipeline.landmarks.pdm import calc_params
 from aubench.pipeline.models import locate
 from aubench.pipeline.models.au_models import read_au_models
-from aubench.pipeline.models.triangulation import read_triangulation
 from aubench.pipeline.models.pdm import read_pdm
+from aubench.pipeline.models.triangulation import read_triangulation
 from aubench.pipeline.registry import Kernels
 from aubench.pipeline.timing import NULL_TIMER, StageTimer
 

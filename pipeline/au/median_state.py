@@ -60,7 +60,7 @@ class RunningMedianState:
         j = np.asarray(bins, dtype=np.float64)
         return self.min_val + j * (self.length / self.num_bins) + (0.5 * self.length / self.num_bins)
 
-    def copy(self) -> "RunningMedianState":
+    def copy(self) -> RunningMedianState:
         other = RunningMedianState(self.rows, self.num_bins, self.min_val, self.max_val)
         other.histogram[...] = self.histogram
         other.hist_count = self.hist_count

@@ -25,7 +25,7 @@ class AUValues:
     intensity: dict[str, float] = field(default_factory=dict)
     occurrence: dict[str, float] = field(default_factory=dict)
 
-    def zeroed(self) -> "AUValues":
+    def zeroed(self) -> AUValues:
         """The same AUs with every value 0 (what OpenFace reports for a frame without a face)."""
         return AUValues(dict.fromkeys(self.intensity, 0.0), dict.fromkeys(self.occurrence, 0.0))
 

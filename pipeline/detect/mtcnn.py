@@ -409,7 +409,7 @@ class MTCNNDetector:
         height, width = image.shape[:2]
         img_f32 = image.astype(F32)
         per_scale = []
-        for i, scale in enumerate(scales):
+        for scale in scales:
             h_pyr, w_pyr = pyramid_size(height, width, scale)
             level = normalise(cv2.resize(img_f32, (w_pyr, h_pyr), interpolation=cv2.INTER_LINEAR))
             prob, reg = self.pnet_maps(level)

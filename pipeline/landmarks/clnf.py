@@ -364,7 +364,7 @@ class CLNF:
         if params.refine_hierarchical and self.parts:
             parts_used = False
             merged = landmarks.copy()
-            for name, mapping, model, pparams in self.parts:
+            for name, _mapping, model, pparams in self.parts:
                 main_idx, part_idx = self._part_index[name]
                 locs = np.zeros((model.n_points, 2), np.float32)
                 locs[part_idx] = landmarks[main_idx]

@@ -19,7 +19,14 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from aubench.pipeline.landmarks.pdm import _gemm_small, _matx33_mul, axis_angle_to_euler, calc_shape_3d, euler_to_rotation, rotation_to_euler
+from aubench.pipeline.landmarks.pdm import (
+    _gemm_small,
+    _matx33_mul,
+    axis_angle_to_euler,
+    calc_shape_3d,
+    euler_to_rotation,
+    rotation_to_euler,
+)
 from aubench.pipeline.models.pdm import PDMModel
 
 F32 = np.float32
@@ -34,7 +41,8 @@ class CameraIntrinsics(NamedTuple):
     cy: float
 
 
-def camera_intrinsics(width: int, height: int, fx: float = 0.0, fy: float = 0.0, cx: float = 0.0, cy: float = 0.0) -> CameraIntrinsics:
+def camera_intrinsics(width: int, height: int, fx: float = 0.0, fy: float = 0.0, cx: float = 0.0,
+                      cy: float = 0.0) -> CameraIntrinsics:
     """``SequenceCapture::SetCameraIntrinsics``: given values, or OpenFace's defaults where 0.
 
     Defaults: ``cx, cy`` = image centre; ``fx = fy = mean(500 * width / 640, 500 * height / 480)``

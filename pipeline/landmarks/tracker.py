@@ -288,7 +288,8 @@ class LandmarkTracker:
             s.tracking_initialised = False
         return s.detection_success, wants_detection, iterations
 
-    def _outputs(self, width: int, height: int, success: bool, detected: bool, iterations: list, timer: StageTimer) -> TrackResult:
+    def _outputs(self, width: int, height: int, success: bool, detected: bool, iterations: list,
+                 timer: StageTimer) -> TrackResult:
         s = self.state
         cam = self.config.camera
         intr = pose_ops.camera_intrinsics(width, height, cam.fx, cam.fy, cam.cx, cam.cy)
@@ -319,5 +320,6 @@ class LandmarkTracker:
             landmarks=s.landmarks.copy(), params_global=s.params_global.copy(), params_local=s.params_local.copy(),
             success=bool(success), confidence=float(s.detection_certainty), eye_landmarks_2d=eye_2d,
             eye_landmarks_3d=eye_3d, landmarks_3d=landmarks_3d, pose=pose, gaze_0=gaze_0, gaze_1=gaze_1,
-            gaze_angle=angle, detection_success=bool(s.detection_success), likelihood=float(s.model_likelihood), detected=bool(detected), iterations=iterations,
+            gaze_angle=angle, detection_success=bool(s.detection_success), likelihood=float(s.model_likelihood),
+            detected=bool(detected), iterations=iterations,
         )

@@ -77,7 +77,7 @@ def locate(explicit: str | os.PathLike | None = None) -> Path:
             candidates.append((Path(sf.read_text().strip()), f"`aubench models use` ({sf})"))
         candidates.append((default_download_dir(), "the download folder"))
         candidates += _legacy_locations()
-    for path, origin in candidates:
+    for path, _origin in candidates:
         if (path / "model").is_dir() and (path / "AU_predictors").is_dir():
             return path
     path, origin = candidates[0]

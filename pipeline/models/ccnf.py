@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import struct
 from dataclasses import dataclass
 from pathlib import Path
-import struct
 
 import numpy as np
 

@@ -19,9 +19,9 @@ Any problem raises :class:`aubench.pipeline.errors.ModelFormatError` naming the 
 from __future__ import annotations
 
 import dataclasses
+import struct
 from dataclasses import dataclass
 from pathlib import Path
-import struct
 
 import numpy as np
 

@@ -163,7 +163,8 @@ def _read_paw(cur: BinaryCursor, where: str) -> PAWModel:
     if alpha.shape != (t, 3) or beta.shape != (t, 3):
         raise ModelFormatError(cur.path, f"({t}, 3) alpha and beta in the {where} warp", f"{alpha.shape}, {beta.shape}")
     if mask.shape != tri_id.shape or mask.ndim != 2:
-        raise ModelFormatError(cur.path, f"a pixel mask shaped as the triangle ids in the {where} warp", f"{mask.shape} vs {tri_id.shape}")
+        raise ModelFormatError(cur.path, f"a pixel mask shaped as the triangle ids in the {where} warp",
+                               f"{mask.shape} vs {tri_id.shape}")
     mask_u8 = np.clip(np.rint(mask.astype(np.float64)), 0, 255).astype(np.uint8)  # convertTo(CV_8U) saturates
     if int(np.count_nonzero(mask_u8)) != n_pixels:
         raise ModelFormatError(cur.path, f"{n_pixels} mask pixels in the {where} warp", str(int(np.count_nonzero(mask_u8))))
@@ -204,7 +205,8 @@ def _read_layers(cur: BinaryCursor, where: str) -> tuple[CNNLayer, ...]:
             bias = cur.mat(f"the biases of layer {k} of {where}")
             weights = cur.mat(f"the weights of layer {k} of {where}")
             if weights.ndim != 2 or bias.size != weights.shape[1]:
-                raise ModelFormatError(cur.path, f"weights (in, out) and out biases in layer {k} of {where}", f"{weights.shape}, {bias.shape}")
+                raise ModelFormatError(cur.path, f"weights (in, out) and out biases in layer {k} of {where}",
+                                       f"{weights.shape}, {bias.shape}")
             with np.errstate(over="ignore", invalid="ignore"):
                 layers.append(CNNLayer(LAYER_NAMES[kind], weights.astype(np.float32), bias.reshape(-1).astype(np.float32)))
         else:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from aubench.harness import ab, results
 from aubench import cli
+from aubench.harness import ab, results
 
 from ..conftest import MEDIA
 from ._fake_pipeline import install

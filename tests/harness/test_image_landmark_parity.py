@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aubench.pipeline import config
-
 from aubench.harness import image_landmark_parity
+from aubench.pipeline import config
 
 from ..conftest import SHARED
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from aubench.harness import results
 from aubench import cli
+from aubench.harness import results
 
 from ..conftest import MEDIA, REFERENCE
 

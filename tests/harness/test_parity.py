@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from aubench.harness import parity
 from aubench import cli
+from aubench.harness import parity
 from aubench.pipeline.config import ParityThresholds
 from aubench.pipeline.errors import InputError
 

@@ -6,8 +6,8 @@ import pstats
 
 import pytest
 
-from aubench.harness import profile, results, workload
 from aubench import cli
+from aubench.harness import profile, results, workload
 from aubench.pipeline import config as config_mod
 from aubench.pipeline.errors import AubenchError
 

@@ -30,7 +30,7 @@ def test_new_result_records_machine_code_config_and_variants():
     assert doc["code"]["version"] and doc["code"]["commit"] and doc["code"]["dirty"] in (True, False)
     assert doc["config"]["hash"] == config_mod.config_hash(cfg)
     assert set(doc["variants"]) == set(registry.kernels())
-    for kernel, v in doc["variants"].items():
+    for v in doc["variants"].values():
         assert v["variant"] == "reference" and len(v["source_hash"]) == 12
     assert doc["key"] == results.workload_key(doc["config"]["hash"], doc["workload"])
 

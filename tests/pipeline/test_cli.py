@@ -46,9 +46,8 @@ def test_the_suite_runs_blas_as_the_cli_does():
     """tests/conftest.py pins BLAS to the CLI's one thread (unless exported), before NumPy loads it."""
     import os
 
-    from threadpoolctl import threadpool_info
-
     import numpy  # noqa: F401
+    from threadpoolctl import threadpool_info
 
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
     assert blas and all(i["num_threads"] == int(os.environ["OPENBLAS_NUM_THREADS"]) for i in blas), blas

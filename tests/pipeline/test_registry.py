@@ -78,7 +78,7 @@ def test_a_contract_must_be_a_protocol_with_a_call(toy):
 def test_unknown_attribute_on_kernels_names_choices(toy):
     k = toy.resolve({})
     with pytest.raises(AttributeError, match="toy_sum"):
-        k.toy_sun
+        _ = k.toy_sun
 
 
 def test_kernels_are_frozen_and_replace_returns_a_copy(toy):
@@ -96,7 +96,7 @@ def test_a_partial_kernels_says_what_it_holds(toy):
     k = toy.Kernels({"toy_sum": sum}, {"toy_sum": "builtin"})
     assert k.functions() == {"toy_sum": sum}
     with pytest.raises(AttributeError, match="kernel 'fhog' is not in this Kernels .it holds: toy_sum"):
-        k.fhog
+        _ = k.fhog
     assert getattr(k, "calc_params", None) is None  # how a stage asks for an optional kernel
     with pytest.raises(TypeError, match="must be callable"):
         toy.Kernels({"toy_sum": 3}, {})

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from aubench.harness import results
 from aubench import cli
+from aubench.harness import results
 from aubench.reports import render
 
 from ..conftest import MEDIA, REFERENCE

@@ -7,8 +7,8 @@ import pytest
 
 from aubench.harness.au_reference import load_online_trace
 from aubench.pipeline import registry
-from aubench.pipeline.models.au_models import read_au_models
 from aubench.pipeline.au.predictor_bank import build_bank
+from aubench.pipeline.models.au_models import read_au_models
 
 from ..conftest import MODELS, TRACE
 

@@ -6,7 +6,8 @@ import re
 
 from ..conftest import REPO
 
-FORBIDDEN = re.compile(r"numba\.(n?jit|vectorize|guvectorize|cfunc)\b|from numba import [^#]*\b(n?jit|vectorize|guvectorize|cfunc)\b")
+FORBIDDEN = re.compile(r"numba\.(n?jit|vectorize|guvectorize|cfunc)\b"
+                       r"|from numba import [^#]*\b(n?jit|vectorize|guvectorize|cfunc)\b")
 
 
 def test_numba_decorators_only_in_jit_module():

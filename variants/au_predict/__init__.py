@@ -13,8 +13,8 @@ from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
-    from aubench.pipeline.models.au_models import read_au_models
     from aubench.pipeline.au.predictor_bank import build_bank
+    from aubench.pipeline.models.au_models import read_au_models
 
     for main in ("main_dynamic_svms.txt", "main_static_svms.txt"):
         bank = build_bank(read_au_models(models_dir / "AU_predictors" / main))

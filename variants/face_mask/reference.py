@@ -20,10 +20,10 @@ def face_mask(points: np.ndarray, triangulation: np.ndarray, width: int, height:
     """
     pts = np.asarray(points, dtype=F32)
     mask = np.zeros((height, width), dtype=np.uint8)
-    for j, k, l in np.asarray(triangulation):
-        x1, y1 = pts[j]
-        x2, y2 = pts[k]
-        x3, y3 = pts[l]
+    for i0, i1, i2 in np.asarray(triangulation):
+        x1, y1 = pts[i0]
+        x2, y2 = pts[i1]
+        x3, y3 = pts[i2]
         # integer pixels inside the triangle's (float) bounding box
         c0, c1 = max(int(np.ceil(min(x1, x2, x3))), 0), min(int(np.floor(max(x1, x2, x3))), width - 1)
         r0, r1 = max(int(np.ceil(min(y1, y2, y3))), 0), min(int(np.floor(max(y1, y2, y3))), height - 1)

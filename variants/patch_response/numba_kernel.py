@@ -24,7 +24,6 @@ import numpy as np
 
 from aubench.variants._jit import jit
 
-
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.6931471803691238  # ln 2 split so that n * _LN2_HI is exact for |n| < 2**20
 _LN2_LO = 1.9082149292705877e-10

@@ -16,8 +16,8 @@ from aubench.pipeline import contracts, registry
 
 
 def _cases(rng, models_dir):
-    from aubench.variants.running_median import reference
     from aubench.pipeline.au.median_state import geom_median_state, hog_median_state
+    from aubench.variants.running_median import reference
 
     for label, make, scale, frames in (("hog", hog_median_state, 0.1, 40), ("geom", geom_median_state, 15.0, 25),
                                        ("hog1", hog_median_state, 0.1, 1), ("geom0", geom_median_state, 15.0, 0)):

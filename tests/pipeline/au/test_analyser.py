@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import aubench.pipeline.au.analyser as analyser_module
-from aubench.harness.au_reference import (csv_landmarks, load_online_trace, read_csv_columns, read_csv_text,
-                                              read_hog_file)
+from aubench.harness.au_reference import csv_landmarks, load_online_trace, read_csv_columns, read_csv_text, read_hog_file
 from aubench.pipeline import registry
 from aubench.pipeline.au.analyser import FaceAnalyser
 from aubench.pipeline.config import AnalyserParameters

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aubench.harness.au_reference import load_online_trace, read_csv_text, read_hog_file
 from aubench.pipeline import registry
-from aubench.pipeline.au.postprocess import (format_au, intensity_offset, offline_intensity, offline_occurrence)
+from aubench.pipeline.au.postprocess import format_au, intensity_offset, offline_intensity, offline_occurrence
 from aubench.pipeline.au.predictors import AUPredictor
 from aubench.pipeline.models.au_models import read_au_models
 

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from aubench.harness.detect_parity import SELECTIONS
 from aubench.pipeline import registry
 from aubench.pipeline.config import DetectorParameters
 from aubench.pipeline.detect import mtcnn
@@ -14,7 +15,6 @@ from aubench.pipeline.errors import InputError
 from aubench.pipeline.timing import StageTimer
 
 from ...conftest import MEDIA, MODELS, TRACE
-from aubench.harness.detect_parity import SELECTIONS
 
 MTCNN_TRACE = TRACE / "mtcnn"
 

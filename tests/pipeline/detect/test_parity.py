@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from aubench.harness.detect_parity import (CONFIDENCE_MAX_DIFF, IOU_MEDIAN_MIN, SELECTIONS, compare, make_detector,
-                                               media_for, read_reference, run_detector)
+from aubench.harness.detect_parity import (
+    CONFIDENCE_MAX_DIFF,
+    IOU_MEDIAN_MIN,
+    SELECTIONS,
+    compare,
+    make_detector,
+    media_for,
+    read_reference,
+    run_detector,
+)
 
 from ...conftest import MEDIA, MODELS, REFERENCE
 

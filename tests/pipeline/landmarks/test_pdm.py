@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from aubench.pipeline.landmarks import pdm as P
 from aubench.pipeline.models.pdm import read_pdm
 from tests.conftest import MODELS, TRACE
-from tests.tolerances import assert_close
 from tests.pipeline.landmarks._reference_csv import block, load
+from tests.tolerances import assert_close
 
 PART_PDMS = {
     "main": "pdms/In-the-wild_aligned_PDM_68.txt",
@@ -114,7 +114,8 @@ def test_jacobian_rigid_columns_agree_and_weights_apply():
         plus, minus = loc.copy(), loc.copy()
         plus[k - 6] += eps
         minus[k - 6] -= eps
-        num = (P.landmarks_to_column(P.calc_shape_2d(pdm, g, plus)) - P.landmarks_to_column(P.calc_shape_2d(pdm, g, minus))) / (2 * eps)
+        num = (P.landmarks_to_column(P.calc_shape_2d(pdm, g, plus))
+               - P.landmarks_to_column(P.calc_shape_2d(pdm, g, minus))) / (2 * eps)
         np.testing.assert_allclose(jac[:, k], num, atol=2e-2)
 
 

@@ -224,7 +224,8 @@ def test_real_tracker_frames_1_2_match_csv():
         gaze = np.array([cols[k][i] for k in ("gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z")])
         assert_close("tracker.gaze", np.concatenate([r.gaze_0, r.gaze_1]), gaze, rounding=5e-7, context=ctx)
         p = np.concatenate([r.params_global, r.params_local])
-        csv_p = np.array([cols[k][i] for k in ("p_scale", "p_rx", "p_ry", "p_rz", "p_tx", "p_ty")] + [cols[f"p_{k}"][i] for k in range(34)])
+        csv_p = np.array([cols[k][i] for k in ("p_scale", "p_rx", "p_ry", "p_rz", "p_tx", "p_ty")]
+                         + [cols[f"p_{k}"][i] for k in range(34)])
         assert_close("tracker.params_global", p[:6], csv_p[:6], rounding=0.0005, context=ctx)
         # local params are poorly conditioned: compare in units of each mode's standard deviation
         assert_close("tracker.params_local_sd", p[6:], csv_p[6:], rounding=0.0005,

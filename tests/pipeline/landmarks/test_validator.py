@@ -58,7 +58,8 @@ def test_every_hypothesis_of_frame1_and_tracked_frames(validator):
         params = np.load(folder / "final_params.npy")[0]
         info = (folder / "info.txt").read_text()
         expected = float(info.split("validator_certainty=")[1].split()[0])
-        assert np.float32(validator.check(params[1:4], frames[frame - 1], np.load(folder / "final_landmarks.npy"))) == np.float32(expected)
+        got = validator.check(params[1:4], frames[frame - 1], np.load(folder / "final_landmarks.npy"))
+        assert np.float32(got) == np.float32(expected)
 
 
 def test_multi_face_csv_confidences(validator):

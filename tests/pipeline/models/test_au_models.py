@@ -7,11 +7,11 @@ import struct
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aubench.pipeline.errors import ModelFormatError
-from aubench.pipeline.models.au_models import (read_au_model_list, read_au_models, read_au_predictor,
-                                       read_main_au_file)
+from aubench.pipeline.models.au_models import read_au_model_list, read_au_models, read_au_predictor, read_main_au_file
 
 from ...conftest import MODELS
 

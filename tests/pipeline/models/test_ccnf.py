@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aubench.pipeline.errors import ModelFormatError
 from aubench.pipeline.models.ccnf import read_ccnf_scale
