@@ -416,7 +416,8 @@ def extract(path: str | Path, config: str | Path | Config = "fast", *, frames: i
 
     unknown = sorted(set(options) - set(RUN_OPTIONS))
     if unknown:
-        raise ConfigError(unknown_name("option", unknown[0], RUN_OPTIONS, "aubench.extract"))
+        valid = ["config", "frames", "models", "variants", *RUN_OPTIONS]
+        raise ConfigError(unknown_name("option", unknown[0], valid, "aubench.extract"))
     opts = {**RUN_OPTIONS, **options}
     cfg = build(config, variants)
     if frames is not None and (isinstance(frames, bool) or not isinstance(frames, int) or frames < 1):

@@ -319,7 +319,7 @@ def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
         if name == "variants":
             from aubench.pipeline.registry import validate_selection
 
-            validate_selection(values, where="command line")
+            validate_selection(values, where="--variant / variants=")
             merged = dict(config.variants)
             merged.update(values)
             changes["variants"] = tuple(sorted(merged.items()))
