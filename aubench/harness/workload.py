@@ -15,7 +15,6 @@ every ``AUxx_r`` value of the CSV a run wrote (a parity drop).
 
 from __future__ import annotations
 
-import inspect
 import os
 import resource
 import sys
@@ -35,9 +34,6 @@ from aubench.pipeline.timing import StageTimer
 INJECT_SLEEP_ENV = "AUBENCH_INJECT_SLEEP_MS"
 INJECT_AU_OFFSET_ENV = "AUBENCH_INJECT_AU_OFFSET"
 # The entry point's keyword for each harness option, in order of preference.
-_FRAMES_KEYWORDS = ("frames", "max_frames", "n_frames", "limit_frames")
-_LANDMARKS_KEYWORDS = ("landmarks_from",)
-_PROGRESS_KEYWORDS = ("progress",)
 
 
 class HarnessTimer(StageTimer):
@@ -118,21 +114,11 @@ def run_done(bar: tqdm, label: str, outcome: RunOutcome) -> None:
 
 
 def entry_point():
-    """``aubench.pipeline.extract.run``; a clear error while the run loop does not exist yet."""
-    try:
-        from aubench.pipeline import extract
-    except ImportError as exc:
-        raise AubenchError(f"the pipeline's run loop (aubench.pipeline.extract) cannot be imported ({exc}); "
-                           "the harness runs the pipeline through it: finish or fix pipeline/extract.py") from None
-    fn = getattr(extract, "run", None)
-    if fn is None:
-        raise AubenchError("aubench.pipeline.extract has no run(input, out_dir, config, timer=...) function; "
-                           "the harness needs that entry point")
-    return fn
+    """The function the harness runs: :func:`aubench.pipeline.extract.run` (a seam the harness's own
+    tests replace with a stand-in pipeline)."""
+    from aubench.pipeline.extract import run as extract_run
 
-
-def _keyword(params: Any, names: tuple[str, ...]) -> str | None:
-    return next((n for n in names if n in params), None)
+    return extract_run
 
 
 def run(workload: Workload, out_dir: str | Path, progress: bool | None = None,
@@ -143,22 +129,11 @@ def run(workload: Workload, out_dir: str | Path, progress: bool | None = None,
     if workload.landmarks_from is not None and not Path(workload.landmarks_from).is_file():
         raise InputError(f"{workload.landmarks_from}: no such CSV for --landmarks-from; give an OpenFace CSV")
     fn = entry_point()
-    params = inspect.signature(fn).parameters
-    kwargs: dict[str, Any] = {}
-    if workload.frames is not None:
-        key = _keyword(params, _FRAMES_KEYWORDS)
-        if key is None:
-            raise AubenchError("aubench.pipeline.extract.run takes no frame limit (expected a `frames` or `max_frames` "
-                               "keyword); run without --frames")
-        kwargs[key] = workload.frames
+    kwargs: dict[str, Any] = {"frames": workload.frames}
     if workload.landmarks_from is not None:
-        key = _keyword(params, _LANDMARKS_KEYWORDS)
-        if key is None:
-            raise AubenchError("aubench.pipeline.extract.run takes no landmarks_from keyword; run without --landmarks-from")
-        kwargs[key] = Path(workload.landmarks_from)
-    key = _keyword(params, _PROGRESS_KEYWORDS)
-    if key is not None and progress is not None:
-        kwargs[key] = progress
+        kwargs["landmarks_from"] = Path(workload.landmarks_from)
+    if progress is not None:
+        kwargs["progress"] = progress
     if inject_sleep_ms is None:
         inject_sleep_ms = float(os.environ.get(INJECT_SLEEP_ENV, "0") or 0)
     out_dir = Path(out_dir)
@@ -174,7 +149,6 @@ def run(workload: Workload, out_dir: str | Path, progress: bool | None = None,
         _offset_au_columns(csv, offset)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024.0 if sys.platform != "darwin" else 1024.0 ** 2)
     extra = {"stages_ran": list(getattr(returned, "stages_ran", []) or []),
-             "stages_unavailable": dict(getattr(returned, "stages_unavailable", {}) or {}),
              "postprocess_ms": getattr(returned, "postprocess_ms", None),
              "jit_s": getattr(returned, "jit_s", None)}
     return RunOutcome(csv=csv, out_dir=out_dir, wall_s=wall, timer=timer, peak_rss_mb=rss, extra=extra)
@@ -279,9 +253,6 @@ def format_stage_table(timing: dict[str, Any]) -> str:
         lines.append(f"{'  ' * depth + label:<{width}}{med_txt}{mean:>10.2f} {share_txt}")
     if timing.get("postprocess_ms") is not None:
         lines.append(f"offline post-processing after the last frame: {timing['postprocess_ms']:.1f} ms (once per clip)")
-    if timing.get("stages_unavailable"):
-        lines.append("stages not available (their columns are zeros): "
-                     + "; ".join(f"{k} ({v})" for k, v in timing["stages_unavailable"].items()))
     first = timing.get("first_frame_ms")
     tput = timing.get("throughput_fps")
     lines.append(f"{timing.get('frames', 0)} frames in {timing.get('wall_s', 0):.2f} s; first frame "

@@ -49,23 +49,15 @@ def test_injected_sleep_shows_in_every_frame(fake, tmp_path, monkeypatch):
     assert min(outcome.timer.per_frame()["injected_sleep"]) >= 15
 
 
-def test_missing_input_and_entry_point_errors(tmp_path, monkeypatch):
+def test_missing_input_is_a_clear_error(tmp_path):
     with pytest.raises(AubenchError, match="no such file"):
         workload.run(workload.Workload(tmp_path / "none.avi", config_mod.Config()), tmp_path)
-    import sys
-
-    import aubench.pipeline
-
-    monkeypatch.setitem(sys.modules, "aubench.pipeline.extract", None)  # import fails
-    monkeypatch.delattr(aubench.pipeline, "extract", raising=False)
-    with pytest.raises(AubenchError, match="aubench.pipeline.extract"):
-        workload.entry_point()
 
 
-def test_entry_point_without_frame_limit_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(workload, "entry_point", lambda: (lambda input_path, out_dir, config, timer=None: None))
-    with pytest.raises(AubenchError, match="no frame limit"):
-        workload.run(workload.Workload(CLIP, config_mod.Config(), frames=3), tmp_path)
+def test_entry_point_is_the_run_loop():
+    from aubench.pipeline.extract import run
+
+    assert workload.entry_point() is run
 
 
 def test_profile_command_writes_result_cprofile_and_line_profile(fake, tmp_path, capsys):
