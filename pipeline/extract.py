@@ -42,6 +42,7 @@ from aubench.pipeline.config import Config
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.frame_step import FrameStep, OnlineAUs, StepResult, csv_schema, fill_record
 from aubench.pipeline.io.aligned import AlignedWriter
+from aubench.pipeline.io.claim import claim_outputs
 from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, rewrite_au_columns
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.io.hog_file import HogWriter
@@ -163,7 +164,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     Parameters
     ----------
     input_path : a video file, an image or a folder of images.
-    out_dir : output folder (created).
+    out_dir : output folder (created). The run locks ``out_dir/.<stem>.lock`` until its last write
+        and first removes the stem's outputs of an earlier run (:mod:`aubench.pipeline.io.claim`).
     config : the configuration (default: the reference); ``[output]`` selects the CSV blocks,
         ``hogalign``, ``simalign`` and ``nobadaligned``; ``[camera]`` the intrinsics.
     timer : per-stage, per-frame timings; ``timer.next_frame()`` is called after each frame.
@@ -191,7 +193,9 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     jit = JitMeter()
     notice = CompileNotice(progress_writer(stream))
 
+    claim = None
     try:
+        claim = claim_outputs(out_dir, source.stem)  # one run per stem; the stem's old outputs removed
         tracker, analyser, ran = _stages(config, models_dir, tracker, analyser, landmarks_from, unround_landmarks,
                                          jit, notice)
         schema = csv_schema(config, tracker, analyser)
@@ -224,6 +228,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             pp_ms = (time.perf_counter() - t0) * 1000.0
             postprocessed = True
     finally:
+        if claim is not None:
+            claim.release()
         source.close()
         jit_s = jit.stop()
         notice.stop()
