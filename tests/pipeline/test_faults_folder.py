@@ -54,6 +54,7 @@ def _replay_run(out_dir, frames, **kw):
 
 
 # ---------------------------------------------------------------- the lock
+@pytest.mark.slow  # subprocesses
 def test_second_run_of_the_same_stem_is_refused_with_one_line(tmp_path, holder):
     out = tmp_path / "out"
     proc = holder(out)
@@ -71,6 +72,7 @@ def test_second_run_of_the_same_stem_is_refused_with_one_line(tmp_path, holder):
     assert not lock_path(out, "default").exists()  # released and removed
 
 
+@pytest.mark.slow  # subprocesses
 def test_a_sigkilled_holder_does_not_block_the_next_run(tmp_path, holder):
     out = tmp_path / "out"
     proc = holder(out)
@@ -84,6 +86,7 @@ def test_a_sigkilled_holder_does_not_block_the_next_run(tmp_path, holder):
     assert not lock_path(out, "default").exists()
 
 
+@pytest.mark.slow  # subprocesses
 def test_other_stems_in_the_same_folder_are_not_blocked(tmp_path, holder):
     out = tmp_path / "out"
     holder(out, stem="other_video")
@@ -111,6 +114,7 @@ def test_the_lock_is_released_when_the_run_fails(tmp_path):
     claim_outputs(tmp_path, "default").release()
 
 
+@pytest.mark.slow  # subprocesses
 def test_without_flock_a_live_pid_holds_and_a_dead_one_is_taken_over(tmp_path, monkeypatch):
     monkeypatch.setattr(claim_mod, "fcntl", None)
     first = claim_outputs(tmp_path, "x")
