@@ -86,6 +86,17 @@ def write_of_details(path: Path, source: Any, config: Config, schema: CsvSchema,
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _damage_notice(source: Any, outputs: _Outputs, done: int) -> str | None:
+    """The input's damage notice as the run's one line (also appended to ``<stem>_of_details.txt``), or None."""
+    said = source.damage_notice()
+    if said is None:
+        return None
+    line = f"{outputs.csv_path}: {said}; the CSV has the {done} frames decoded"
+    with open(outputs.details_path, "a", encoding="utf-8") as fh:
+        fh.write(f"Input damaged: {said}\n")
+    return line
+
+
 def _timed_frames(frames: Iterator, timer: StageTimer) -> Iterator:
     """The input's frames, each decode timed as stage ``decode``."""
     while True:
@@ -133,7 +144,8 @@ class _Outputs:
         self.hog_path = out_dir / f"{stem}.hog" if out.hogalign and au_stage else None
         self.aligned_dir = out_dir / f"{stem}_aligned" if out.simalign and au_stage else None
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_of_details(out_dir / f"{stem}_of_details.txt", source, config, schema, self.csv_path, self.hog_path,
+        self.details_path = out_dir / f"{stem}_of_details.txt"
+        write_of_details(self.details_path, source, config, schema, self.csv_path, self.hog_path,
                          self.aligned_dir)
         self.csv = CsvWriter(self.csv_path, schema)
         self.hog = HogWriter(self.hog_path) if self.hog_path else None
@@ -219,6 +231,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             outputs.close()
             bar.close()
 
+        damage = _damage_notice(source, outputs, done)
         # ---- offline AU post-processing (FeatureExtraction's PostprocessOutputFile)
         postprocessed, pp_ms = False, 0.0
         if analyser is not None and config.output.aus and config.analyser.postprocess and done > 0:
@@ -241,4 +254,4 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
                      f"({tracker.rows_unrounded_3d} with the 3D landmarks), {kept} kept as recorded{why}")
     return RunResult(csv=outputs.csv_path, frames=done, wall_s=time.perf_counter() - start, hog=outputs.hog_path,
                      aligned_dir=outputs.aligned_dir, stages_ran=ran, postprocessed=postprocessed, postprocess_ms=pp_ms,
-                     peak_rss_mb=peak_rss_mb(), notes=notes, jit_s=jit_s)
+                     peak_rss_mb=peak_rss_mb(), notes=notes, jit_s=jit_s, input_notice=damage)

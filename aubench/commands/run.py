@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from aubench.commands._common import add_config_arguments, load_config
@@ -52,4 +53,9 @@ def _run(args) -> int:
     result = run(src, Path(args.out_dir), cfg, frames=args.frames, landmarks_from=args.landmarks_from,
                  unround_landmarks=not args.raw_landmarks, progress=not args.quiet, models_dir=args.models)
     print(result.summary())
+    if result.input_notice:
+        # Exit 3: the CSV is written and usable, but the input was truncated or damaged; a batch script
+        # finds such files by the code (0 = clean, 1 = failures, 2 = nothing usable).
+        print(f"aubench run: {result.input_notice}", file=sys.stderr)
+        return 3
     return 0
