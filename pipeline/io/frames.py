@@ -115,10 +115,13 @@ def to_gray(bgr: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
 
 
-def _imread(path: Path) -> np.ndarray:
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+def _imread(path: Path, log: _LibraryLog) -> np.ndarray:
+    with log:  # libjpeg's "Premature end of JPEG file" and the like
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None or img.size == 0:
-        raise InputError(f"{path}: OpenCV cannot decode this image; give a readable .jpg, .png or .bmp file")
+        said = log.lines()
+        said = f' (the decoder said: "{said[-1]}")' if said else ""
+        raise InputError(f"{path}: OpenCV cannot decode this image{said}; give a readable .jpg, .png or .bmp file")
     return to_bgr(img)
 
 
@@ -138,7 +141,7 @@ class FrameSource:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._capture = None
-        self._log: _LibraryLog | None = None
+        self._log = _LibraryLog()
         self.decoded = 0  # frames yielded so far
         self.exhausted = False  # True once the input gave its last frame
         self._files: list[Path] = []
@@ -151,14 +154,14 @@ class FrameSource:
             if not self._files:
                 raise InputError(f"{self.path}: no images in this folder (expected {', '.join(SEQUENCE_EXTENSIONS)} "
                                  "files); give a folder of images, a video or an image")
-            first = _imread(self._files[0])
+            first = _imread(self._files[0], self._log)
             self._first = first
             self.fps = 0.0
             self.frame_count = len(self._files)
         elif self.path.suffix.lower() in IMAGE_EXTENSIONS:
             self.kind = "image"
             self._files = [self.path]
-            first = _imread(self.path)
+            first = _imread(self.path, self._log)
             self._first = first
             self.fps = 0.0
             self.frame_count = 1
@@ -166,7 +169,6 @@ class FrameSource:
             self.kind = "video"
             if self.path.stat().st_size == 0:
                 raise InputError(f"{self.path}: the file is empty (0 bytes); give a video OpenCV can decode")
-            self._log = _LibraryLog()
             with self._log:
                 cap = cv2.VideoCapture(str(self.path))
             if not cap.isOpened():
@@ -189,26 +191,25 @@ class FrameSource:
 
     def _said(self) -> str:
         """``; the decoder said: "..."`` (the first of what OpenCV / FFmpeg printed), or ''."""
-        lines = self._log.lines() if self._log is not None else []
+        lines = self._log.lines()
         if not lines:
             return ""
         more = f" and {len(lines) - 1} more lines" if len(lines) > 1 else ""
         return f'; the decoder said: "{lines[0]}"{more}'
 
     def damage_notice(self) -> str | None:
-        """One line when a video that was read to its end ended early or made the decoder complain, else None.
+        """One line when a video read to its end ended early, or the decoder complained about the input, else None.
 
         Ended early: fewer frames than ``CAP_PROP_FRAME_COUNT`` by more than :data:`FRAME_COUNT_SLACK`.
         """
-        if self.kind != "video" or self._log is None:
-            return None
+        what = "video" if self.kind == "video" else "image" if self.kind == "image" else "image folder"
         lines = self._log.lines()
         said = f'; the decoder printed {len(lines)} line{"s" * (len(lines) != 1)}, first: "{lines[0]}"' if lines else ""
-        if self.exhausted and self.frame_count - self.decoded > FRAME_COUNT_SLACK:
+        if self.kind == "video" and self.exhausted and self.frame_count - self.decoded > FRAME_COUNT_SLACK:
             return (f"the video ended after {self.decoded} of {self.frame_count} frames (truncated or damaged file)"
                     f"{said}")
         if lines:
-            return f"the video is damaged{said}"
+            return f"the {what} is damaged{said}"
         return None
 
     # ------------------------------------------------------------------ metadata
@@ -268,7 +269,7 @@ class FrameSource:
             else:
                 for index, path in enumerate(self._files[1:], start=1):
                     self.decoded += 1
-                    yield self._make(index, _imread(path))
+                    yield self._make(index, _imread(path, self._log))
             self.exhausted = True
         finally:
             self.close()

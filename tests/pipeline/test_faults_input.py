@@ -79,3 +79,12 @@ def test_damaged_video_run_exits_3_and_no_library_line_leaks(bad_inputs, tmp_pat
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("aubench run: "), proc.stderr
     assert "the decoder printed" in lines[0]
+
+
+def test_a_truncated_image_is_decoded_and_noticed_without_libjpeg_on_stderr(tmp_path, capfd):
+    half = tmp_path / "half.jpg"
+    half.write_bytes((MEDIA / "sample1.jpg").read_bytes()[:30000])
+    source = open_input(half)
+    assert sum(1 for _ in source) == 1
+    assert source.damage_notice() == 'the image is damaged; the decoder printed 1 line, first: "Premature end of JPEG file"'
+    assert capfd.readouterr().err == ""
