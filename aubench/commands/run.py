@@ -47,7 +47,7 @@ def _run(args) -> int:
         batch = run_many(videos, Path(args.out_dir), cfg, workers=workers, frames=args.frames,
                          models_dir=args.models, progress=not args.quiet)
         print(batch.summary())
-        return 1 if batch.failed else 0
+        return 1 if batch.failed else 3 if batch.damaged else 0  # 3: all written, some inputs damaged (as below)
     from aubench.pipeline.extract import run
 
     result = run(src, Path(args.out_dir), cfg, frames=args.frames, landmarks_from=args.landmarks_from,
