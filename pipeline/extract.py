@@ -177,7 +177,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     ----------
     input_path : a video file, an image or a folder of images.
     out_dir : output folder (created). The run locks ``out_dir/.<stem>.lock`` until its last write
-        and first removes the stem's outputs of an earlier run (:mod:`aubench.pipeline.io.claim`).
+        and, before its first, removes the stem's outputs of an earlier run (:mod:`aubench.pipeline.io.claim`).
     config : the configuration (default: the reference); ``[output]`` selects the CSV blocks,
         ``hogalign``, ``simalign`` and ``nobadaligned``; ``[camera]`` the intrinsics.
     timer : per-stage, per-frame timings; ``timer.next_frame()`` is called after each frame.
@@ -207,10 +207,11 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
 
     claim = None
     try:
-        claim = claim_outputs(out_dir, source.stem)  # one run per stem; the stem's old outputs removed
+        claim = claim_outputs(out_dir, source.stem)  # one run per stem (a second is refused here)
         tracker, analyser, ran = _stages(config, models_dir, tracker, analyser, landmarks_from, unround_landmarks,
                                          jit, notice)
         schema = csv_schema(config, tracker, analyser)
+        claim.clear_stale()  # the stem's outputs of an earlier run, now that this one is about to write
         outputs = _Outputs(out_dir, source, config, schema, au_stage=analyser is not None)
         step = FrameStep(tracker, analyser)
         online = OnlineAUs(schema)

@@ -9,8 +9,8 @@ POSIX: ``fcntl.flock`` on the lock file; the kernel drops it when the holder die
 SIGKILL, so a dead run never blocks the next. Elsewhere: the file is created with ``O_EXCL``
 and holds the pid; a file whose pid no longer runs is taken over.
 
-Once the stem is claimed, the outputs of an earlier run of that stem are removed
-(:func:`remove_stale_outputs`): a ``--frames 20`` re-run must not leave 217 aligned faces of a
+Once the stem is claimed and the run is about to write, the outputs of an earlier run of
+that stem are removed (:meth:`OutputClaim.clear_stale`): a ``--frames 20`` re-run must not leave 217 aligned faces of a
 237-frame run beside its 20-row CSV. Only aubench's own names are touched: ``<stem>.csv``,
 ``<stem>.hog``, ``<stem>_of_details.txt`` and the aligned-face names
 (:func:`aubench.pipeline.io.aligned.aligned_name`) inside ``<stem>_aligned/``; other files
@@ -136,6 +136,13 @@ class OutputClaim:
         os.close(self._fd)
         self._fd = None
 
+    def clear_stale(self) -> list[Path]:
+        """Remove the stem's outputs of an earlier run (:func:`remove_stale_outputs`); the paths removed."""
+        if self._fd is None:
+            raise RuntimeError(f"{self.path}: clear_stale() without holding the lock")
+        self.removed = remove_stale_outputs(self.out_dir, self.stem)
+        return self.removed
+
     def __enter__(self) -> OutputClaim:
         return self
 
@@ -167,11 +174,10 @@ def remove_stale_outputs(out_dir: Path, stem: str) -> list[Path]:
 
 
 def claim_outputs(out_dir: str | Path, stem: str) -> OutputClaim:
-    """Lock ``out_dir/<stem>`` for this run (or raise :class:`OutputBusy`), then clear the stem's old outputs."""
-    claim = OutputClaim(Path(out_dir), stem).acquire()
-    try:
-        claim.removed = remove_stale_outputs(claim.out_dir, stem)
-    except BaseException:
-        claim.release()
-        raise
-    return claim
+    """Lock ``out_dir/<stem>`` for this run, or raise :class:`OutputBusy`.
+
+    The stem's old outputs are removed by :meth:`OutputClaim.clear_stale`, called when the run is
+    about to write: a run that fails before (models missing, a bad ``--landmarks-from``) leaves
+    the earlier run's outputs as they were.
+    """
+    return OutputClaim(Path(out_dir), stem).acquire()

@@ -106,11 +106,15 @@ def test_the_lock_is_held_through_the_au_rewrite(tmp_path, monkeypatch):
     assert seen == [tmp_path / "default.csv"]
 
 
-def test_the_lock_is_released_when_the_run_fails(tmp_path):
+def test_the_lock_is_released_when_the_run_fails_and_a_run_failing_before_writing_keeps_old_outputs(tmp_path):
+    _replay_run(tmp_path, 3)
+    before = (tmp_path / "default.csv").read_text()
     with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the replay complains about
         extract.run(VIDEO, tmp_path, Config(), frames=2, landmarks_from=tmp_path / "missing.csv",
                     analyser=FakeAnalyser(), progress=False)
     assert not lock_path(tmp_path, "default").exists()
+    assert (tmp_path / "default.csv").read_text() == before
+    assert len(list((tmp_path / "default_aligned").glob("*.bmp"))) == 3
     claim_outputs(tmp_path, "default").release()
 
 
@@ -158,6 +162,8 @@ def test_remove_stale_outputs_names_only_its_own(tmp_path):
     (tmp_path / "x_aligned").mkdir()
     for name in ("frame_det_00_000007.bmp", "face_det_000001.bmp", "thumbs.db", "frame_det_00_7.bmp"):
         (tmp_path / "x_aligned" / name).write_text("")
+    with claim_outputs(tmp_path, "y") as other:  # clear_stale is for the claimed stem only
+        assert other.clear_stale() == []
     removed = remove_stale_outputs(tmp_path, "x")
     assert sorted(p.name for p in removed) == ["face_det_000001.bmp", "frame_det_00_000007.bmp", "x.csv", "x.hog",
                                                "x_of_details.txt"]
