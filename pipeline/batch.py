@@ -105,10 +105,13 @@ class VideoOutcome:
     worker: int = 0
     peak_rss_mb: float = 0.0
     error: str | None = None
+    notice: str | None = None  # written, but the input was truncated or damaged (RunResult.input_notice)
 
     def line(self) -> str:
         if self.error is not None:
             return f"FAILED {self.video}: {self.error}"
+        if self.notice is not None:
+            return f"DAMAGED {self.video}: {self.notice}"
         fps = self.frames / self.wall_s if self.wall_s > 0 else 0.0
         return (f"done {self.video.name}: {self.frames} frames in {self.wall_s:.1f} s ({fps:.1f} fps), "
                 f"worker {self.worker}, peak RSS {self.peak_rss_mb:.0f} MiB -> {self.csv}")
@@ -127,6 +130,11 @@ class BatchResult:
     def failed(self) -> list[VideoOutcome]:
         return [o for o in self.outcomes if o.error is not None]
 
+    @property
+    def damaged(self) -> list[VideoOutcome]:
+        """Videos written whole as far as they decoded, whose input was truncated or damaged."""
+        return [o for o in self.outcomes if o.error is None and o.notice is not None]
+
     def summary(self) -> str:
         ok = [o for o in self.outcomes if o.error is None]
         frames = sum(o.frames for o in ok)
@@ -137,7 +145,7 @@ class BatchResult:
         for o in self.outcomes:
             rss[o.worker] = max(rss.get(o.worker, 0.0), o.peak_rss_mb)
         lines.append("peak RSS per worker: " + ", ".join(f"worker {w}: {m:.0f} MiB" for w, m in sorted(rss.items())))
-        for o in self.failed:
+        for o in self.failed + self.damaged:
             lines.append(o.line())
         return "\n".join(lines)
 
@@ -180,7 +188,7 @@ class _Worker:
             return VideoOutcome(video, worker=worker_id, peak_rss_mb=peak_rss_mb(),
                                 error=f"{type(e).__name__}: {msg}")
         return VideoOutcome(video, csv=r.csv, frames=r.frames, wall_s=r.wall_s, worker=worker_id,
-                            peak_rss_mb=peak_rss_mb())
+                            peak_rss_mb=peak_rss_mb(), notice=r.input_notice)
 
 
 _WORKER: _Worker | None = None

@@ -42,6 +42,7 @@ from aubench.pipeline.config import Config
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.frame_step import FrameStep, OnlineAUs, StepResult, csv_schema, fill_record
 from aubench.pipeline.io.aligned import AlignedWriter
+from aubench.pipeline.io.claim import claim_outputs
 from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, rewrite_au_columns
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.io.hog_file import HogWriter
@@ -83,6 +84,17 @@ def write_of_details(path: Path, source: Any, config: Config, schema: CsvSchema,
                       ("Landmarks 3D", schema.landmarks_3d), ("Pose", schema.pose), ("Shape parameters", schema.pdmparams)):
         lines.append(f"{label}: {int(on)}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _damage_notice(source: Any, outputs: _Outputs, done: int) -> str | None:
+    """The input's damage notice as the run's one line (also appended to ``<stem>_of_details.txt``), or None."""
+    said = source.damage_notice()
+    if said is None:
+        return None
+    line = f"{outputs.csv_path}: {said}; the CSV has the {done} frames decoded"
+    with open(outputs.details_path, "a", encoding="utf-8") as fh:
+        fh.write(f"Input damaged: {said}\n")
+    return line
 
 
 def _timed_frames(frames: Iterator, timer: StageTimer) -> Iterator:
@@ -132,7 +144,8 @@ class _Outputs:
         self.hog_path = out_dir / f"{stem}.hog" if out.hogalign and au_stage else None
         self.aligned_dir = out_dir / f"{stem}_aligned" if out.simalign and au_stage else None
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_of_details(out_dir / f"{stem}_of_details.txt", source, config, schema, self.csv_path, self.hog_path,
+        self.details_path = out_dir / f"{stem}_of_details.txt"
+        write_of_details(self.details_path, source, config, schema, self.csv_path, self.hog_path,
                          self.aligned_dir)
         self.csv = CsvWriter(self.csv_path, schema)
         self.hog = HogWriter(self.hog_path) if self.hog_path else None
@@ -163,7 +176,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     Parameters
     ----------
     input_path : a video file, an image or a folder of images.
-    out_dir : output folder (created).
+    out_dir : output folder (created). The run locks ``out_dir/.<stem>.lock`` until its last write
+        and, before its first, removes the stem's outputs of an earlier run (:mod:`aubench.pipeline.io.claim`).
     config : the configuration (default: the reference); ``[output]`` selects the CSV blocks,
         ``hogalign``, ``simalign`` and ``nobadaligned``; ``[camera]`` the intrinsics.
     timer : per-stage, per-frame timings; ``timer.next_frame()`` is called after each frame.
@@ -191,10 +205,13 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     jit = JitMeter()
     notice = CompileNotice(progress_writer(stream))
 
+    claim = None
     try:
+        claim = claim_outputs(out_dir, source.stem)  # one run per stem (a second is refused here)
         tracker, analyser, ran = _stages(config, models_dir, tracker, analyser, landmarks_from, unround_landmarks,
                                          jit, notice)
         schema = csv_schema(config, tracker, analyser)
+        claim.clear_stale()  # the stem's outputs of an earlier run, now that this one is about to write
         outputs = _Outputs(out_dir, source, config, schema, au_stage=analyser is not None)
         step = FrameStep(tracker, analyser)
         online = OnlineAUs(schema)
@@ -215,6 +232,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             outputs.close()
             bar.close()
 
+        damage = _damage_notice(source, outputs, done)
         # ---- offline AU post-processing (FeatureExtraction's PostprocessOutputFile)
         postprocessed, pp_ms = False, 0.0
         if analyser is not None and config.output.aus and config.analyser.postprocess and done > 0:
@@ -224,6 +242,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
             pp_ms = (time.perf_counter() - t0) * 1000.0
             postprocessed = True
     finally:
+        if claim is not None:
+            claim.release()
         source.close()
         jit_s = jit.stop()
         notice.stop()
@@ -235,4 +255,4 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
                      f"({tracker.rows_unrounded_3d} with the 3D landmarks), {kept} kept as recorded{why}")
     return RunResult(csv=outputs.csv_path, frames=done, wall_s=time.perf_counter() - start, hog=outputs.hog_path,
                      aligned_dir=outputs.aligned_dir, stages_ran=ran, postprocessed=postprocessed, postprocess_ms=pp_ms,
-                     peak_rss_mb=peak_rss_mb(), notes=notes, jit_s=jit_s)
+                     peak_rss_mb=peak_rss_mb(), notes=notes, jit_s=jit_s, input_notice=damage)

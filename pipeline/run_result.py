@@ -22,6 +22,8 @@ class RunResult:
     peak_rss_mb: float = 0.0
     notes: list[str] = field(default_factory=list)
     jit_s: float = 0.0  # Numba compiling / loading cached code during the run (aubench.pipeline.timing.JitMeter)
+    # "OUT/x.csv: the video ended after N of M frames ..." when the input was truncated or damaged (aubench run: exit 3)
+    input_notice: str | None = None
 
     def summary(self) -> str:
         """Lines for the user: what was written, the JIT warm-up apart, the stages run and any notes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from aubench.commands._common import add_config_arguments, load_config
@@ -46,10 +47,15 @@ def _run(args) -> int:
         batch = run_many(videos, Path(args.out_dir), cfg, workers=workers, frames=args.frames,
                          models_dir=args.models, progress=not args.quiet)
         print(batch.summary())
-        return 1 if batch.failed else 0
+        return 1 if batch.failed else 3 if batch.damaged else 0  # 3: all written, some inputs damaged (as below)
     from aubench.pipeline.extract import run
 
     result = run(src, Path(args.out_dir), cfg, frames=args.frames, landmarks_from=args.landmarks_from,
                  unround_landmarks=not args.raw_landmarks, progress=not args.quiet, models_dir=args.models)
     print(result.summary())
+    if result.input_notice:
+        # Exit 3: the CSV is written and usable, but the input was truncated or damaged; a batch script
+        # finds such files by the code (0 = clean, 1 = failures, 2 = nothing usable).
+        print(f"aubench run: {result.input_notice}", file=sys.stderr)
+        return 3
     return 0

@@ -117,3 +117,18 @@ def test_plan_inputs_checks_what_run_was_given(tmp_path):
     assert batch.plan_inputs(tmp_path) == [tmp_path / "a.wmv"]
     with pytest.raises(InputError, match="is a batch of videos; run that video alone"):
         batch.plan_inputs(tmp_path, VIDEO)
+
+
+@pytest.mark.slow
+def test_a_damaged_video_in_a_batch_is_listed_and_exits_3(tmp_path, capfd):
+    """default.wmv cut at 5 % (16 frames decode, the wmv2 decoder complains): written, DAMAGED line, exit 3."""
+    src = VIDEO.read_bytes()
+    (tmp_path / "cut.wmv").write_bytes(src[: len(src) // 20])
+    out = tmp_path / "out"
+    rc = cli.main(["run", str(tmp_path), "-o", str(out), "--workers", "1", "--config", "fast", "--quiet"])
+    captured = capfd.readouterr()
+    assert rc == 3
+    damaged = [ln for ln in captured.out.splitlines() if ln.startswith("DAMAGED ")]
+    assert len(damaged) == 1 and f"{out / 'cut.csv'}: the video is damaged; the decoder printed" in damaged[0]
+    assert "[wmv2" not in captured.err.replace('"[wmv2]', "")  # only quoted, never printed by FFmpeg itself
+    assert (out / "cut.csv").exists()

@@ -18,6 +18,7 @@ from ..conftest import MODELS
 @pytest.fixture
 def cache_in(tmp_path, monkeypatch):
     monkeypatch.setenv("AUBENCH_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.setattr(cache, "_RACY_NS", -1)  # the tests' model copies are fresh: store them anyway
     return tmp_path / "c"
 
 
@@ -168,3 +169,42 @@ def test_read_validator_uses_the_cache(cache_in):
         np.testing.assert_array_equal(x.mean_image, y.mean_image)
         np.testing.assert_array_equal(x.paw.pixel_mask, y.paw.pixel_mask)
         assert [layer.kind for layer in x.layers] == [layer.kind for layer in y.layers]
+
+
+def _after_the_next_clock_tick(path):
+    """Wait (no time limit asserted) until a file changed now gets a later ctime than ``path`` has."""
+    probe = path.with_name(path.name + ".tick")
+    while True:
+        probe.write_bytes(b"")
+        if probe.stat().st_ctime_ns > path.stat().st_ctime_ns:
+            probe.unlink()
+            return
+
+
+def test_a_model_rewritten_in_place_with_its_size_and_mtime_restored_is_parsed_again(cache_in, tmp_path):
+    import os
+
+    src = MODELS / "model" / "pdms" / "In-the-wild_aligned_PDM_68.txt"
+    copy = tmp_path / "pdm.txt"
+    copy.write_bytes(src.read_bytes())
+    old = copy.stat()
+    first = cache.parsed("bytes", 1, copy, lambda p: p.read_bytes())
+    assert len(list(cache_in.glob("parsed-bytes-v1-*.pkl"))) == 1
+    _after_the_next_clock_tick(copy)
+    data = bytearray(src.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit in the middle: same size
+    with open(copy, "r+b") as fh:  # in place: same inode
+        fh.write(data)
+    os.utime(copy, ns=(old.st_atime_ns, old.st_mtime_ns))
+    new = copy.stat()
+    assert (new.st_ino, new.st_size, new.st_mtime_ns) == (old.st_ino, old.st_size, old.st_mtime_ns)
+    again = cache.parsed("bytes", 1, copy, lambda p: p.read_bytes())
+    assert again == bytes(data) and again != first
+
+
+def test_a_file_changed_seconds_ago_is_parsed_but_not_stored(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUBENCH_CACHE_DIR", str(tmp_path / "c"))
+    f = tmp_path / "fresh.txt"
+    f.write_text("x")
+    assert cache.parsed("str", 1, f, lambda p: p.read_text()) == "x"
+    assert not list((tmp_path / "c").glob("parsed-*.pkl"))
