@@ -250,6 +250,52 @@ CASES: list[Case] = [
 ]
 
 
+def problems(case: Case, outcome: Outcome) -> list[str]:
+    """How ``outcome`` departs from ``case``'s design (empty: as designed). The checks of the test and the table.
+
+    No traceback; the designed exit code; on an error exactly one line from aubench and it comes last
+    (library noise lines before it are another item of issue 15); the expected message; either no CSV
+    or one CSV whose every row is whole (parses, a frame number in each row).
+    """
+    import pandas as pd
+
+    found = []
+    if "Traceback" in outcome.stderr:
+        found.append("a traceback on stderr")
+    if outcome.rc != case.rc:
+        found.append(f"exit {outcome.rc}, designed {case.rc}")
+    ours = [ln for ln in outcome.stderr.splitlines() if ln.startswith("aubench ")]
+    if case.rc != 0 and not (len(ours) == 1 and outcome.aubench_line == ours[0]
+                             and ours[0].startswith(f"aubench {case.command}: error: ")):
+        found.append(f"expected one 'aubench {case.command}: error:' line, last; got {len(ours)} aubench lines")
+    if case.message and case.message not in (outcome.aubench_line if case.rc else outcome.stderr):
+        found.append(f"no {case.message!r} on stderr")
+    if case.csv_rows is None:
+        if outcome.csvs:
+            found.append(f"wrote {', '.join(p.name for p in outcome.csvs)}, designed to write nothing")
+        return found
+    if len(outcome.csvs) != 1:
+        return [*found, f"expected one CSV, got {len(outcome.csvs)}"]
+    try:
+        table = pd.read_csv(outcome.csvs[0], skipinitialspace=True)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the finding
+        return [*found, f"the CSV does not parse: {exc}"]
+    if len(table) != case.csv_rows:
+        found.append(f"{len(table)} CSV rows, designed {case.csv_rows}")
+    if "frame" not in table.columns or table["frame"].isna().any():
+        found.append("a CSV row without a frame number (a cut-off row)")
+    elif len(table) and table.iloc[-1].isna().any():
+        found.append("the CSV's last row is cut off")
+    if case.command == "run" and case.name in NO_FACE_CASES and "success" in table.columns \
+            and (table["success"] != 0).any():
+        found.append("success 1 on an image with no face")
+    return found
+
+
+# images with no face in them: the row must say success 0, not carry made-up landmarks
+NO_FACE_CASES = {"1x1 image", "image with no face"}
+
+
 def run_case(case: Case, tmp: Path, timeout: float = 300) -> Outcome:
     """Build ``case`` under ``tmp`` and run it in a subprocess, as a user would."""
     tmp.mkdir(parents=True, exist_ok=True)
