@@ -9,7 +9,7 @@ import pytest
 from tests.bad_input_corpus import CASES, FACE_IMAGE, MODELS, VIDEO, Case, problems, run_case
 
 pytestmark = [
-    pytest.mark.slow,  # ~26 subprocesses, a few of them load the models: ~30 s on a 2-core VM
+    pytest.mark.slow,  # 28 subprocesses, most of them load the models: ~45 s on a 2-core VM
     pytest.mark.skipif(not (VIDEO.is_file() and FACE_IMAGE.is_file() and (MODELS / "model").is_dir()),
                        reason="needs the shared media and OpenFace models (AUBENCH_SHARED, AUBENCH_MODELS)"),
 ]
