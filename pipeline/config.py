@@ -44,8 +44,8 @@ from aubench.pipeline.errors import ConfigError, unknown_name
 class Range:
     """The valid values of one config key, and why (``field(metadata={"range": Range(...)})``).
 
-    ``low``/``high`` bound a number (open ends exclusive); ``zero_ok`` also admits 0 (OpenFace's
-    "0 = default"); ``odd`` asks for odd integers; ``windows`` marks a list of CCNF window sizes
+    ``low``/``high`` bound a finite number (open ends exclusive; NaN and infinity are never valid);
+    ``windows`` marks a list of CCNF window sizes
     (each 0 = skip that scale, or odd and >= 3, at least one non-zero; which sizes the model holds
     is checked when the CLNF model is loaded); ``non_empty`` asks for a non-empty string.
     """
@@ -55,7 +55,6 @@ class Range:
     high: float | None = None
     low_open: bool = False
     high_open: bool = False
-    zero_ok: bool = False
     windows: bool = False
     non_empty: bool = False
 
@@ -73,7 +72,7 @@ class Range:
             text = f"a value {'<' if self.high_open else '<='} {_num(self.high)}"
         else:  # pragma: no cover
             text = "a finite value"
-        return f"0 or {text}" if self.zero_ok else text
+        return text
 
     def contains(self, value: Any) -> bool:
         if self.windows:
@@ -86,8 +85,6 @@ class Range:
             return False
         if not math.isfinite(value):
             return False
-        if self.zero_ok and value == 0:
-            return True
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
             return False
         if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
