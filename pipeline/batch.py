@@ -40,6 +40,17 @@ def videos_of(path: str | Path) -> list[Path] | None:
     path = Path(path)
     if path.is_dir():
         found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+        if found:
+            from aubench.pipeline.io.frames import IMAGE_EXTENSIONS
+
+            # a folder is either a batch of videos or one image sequence: skipping its images silently
+            # would leave them out of the results with exit 0
+            images = sorted(p.name for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            if images:
+                shown = ", ".join(images[:3]) + (f" and {len(images) - 3} more" if len(images) > 3 else "")
+                raise InputError(f"{path}: holds {len(found)} video(s) and {len(images)} image(s) ({shown}); expected "
+                                 "either videos (a batch, one CSV each) or images (one sequence, one CSV); move "
+                                 "the images into their own folder and run each folder")
         return found or None
     if path.is_file() and path.suffix.lower() in LIST_EXTENSIONS:
         items: list[Path] = []

@@ -11,9 +11,13 @@ has one table per section::
     fhog = "numba"
 
 Unknown tables or keys are errors that name the file and the key, with a
-"did you mean". Values are type-checked against the dataclass defaults. CLI
-flags override the file through :func:`with_overrides`. :func:`config_hash`
-identifies a configuration in every result file.
+"did you mean". Values are type-checked against the dataclass defaults and
+range-checked against the :class:`Range` declared beside each field (its
+``metadata["range"]``); :func:`check_ranges` is the one place that reads them,
+run by :func:`from_dict` and :func:`with_overrides` (so by :func:`build`, the
+CLI and ``aubench.extract``). CLI flags override the file through
+:func:`with_overrides`. :func:`config_hash` identifies a configuration in
+every result file.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -36,46 +41,130 @@ from aubench.pipeline.errors import ConfigError, unknown_name
 
 
 @dataclass(frozen=True)
+class Range:
+    """The valid values of one config key, and why (``field(metadata={"range": Range(...)})``).
+
+    ``low``/``high`` bound a finite number (open ends exclusive; NaN and infinity are never valid);
+    ``windows`` marks a list of CCNF window sizes
+    (each 0 = skip that scale, or odd and >= 3, at least one non-zero; which sizes the model holds
+    is checked when the CLNF model is loaded); ``non_empty`` asks for a non-empty string.
+    """
+
+    why: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    windows: bool = False
+    non_empty: bool = False
+
+    def describe(self) -> str:
+        if self.windows:
+            return "a non-empty list of window sizes, each 0 (skip the scale) or odd and >= 3, at least one non-zero"
+        if self.non_empty:
+            return "a non-empty string"
+        if self.low is not None and self.high is not None:
+            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            text = f"a value in {left}{_num(self.low)}, {_num(self.high)}{right}"
+        elif self.low is not None:
+            text = f"a value {'>' if self.low_open else '>='} {_num(self.low)}"
+        elif self.high is not None:  # pragma: no cover - no key has only an upper bound
+            text = f"a value {'<' if self.high_open else '<='} {_num(self.high)}"
+        else:  # pragma: no cover
+            text = "a finite value"
+        return text
+
+    def contains(self, value: Any) -> bool:
+        if self.windows:
+            return (isinstance(value, (tuple, list)) and len(value) >= 1 and any(w != 0 for w in value)
+                    and all(isinstance(w, int) and not isinstance(w, bool) and (w == 0 or (w >= 3 and w % 2 == 1))
+                            for w in value))
+        if self.non_empty:
+            return isinstance(value, str) and value.strip() != ""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if not math.isfinite(value):
+            return False
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return False
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            return False
+        return True
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def ranged(default: Any, range_: Range) -> Any:
+    """A dataclass field whose valid values are ``range_`` (read by :func:`check_ranges`)."""
+    return field(default=default, metadata={"range": range_})
+
+
+_PROB = "a softmax probability: 0 keeps every window, above 1 keeps none"
+_FRACTION = "a fraction: 0 to 1"
+_NONNEG = "a distance or difference: negative makes no sense"
+
+
+
+@dataclass(frozen=True)
 class DetectorParameters:
     """MTCNN face detector (``FaceDetectorMTCNN::DetectFaces``, ``DetectSingleFaceMTCNN``)."""
 
-    min_face_size: int = 60
-    pnet_threshold: float = 0.6
-    rnet_threshold: float = 0.7
-    onet_threshold: float = 0.7
-    pyramid_factor: float = 0.709
+    min_face_size: int = ranged(60, Range(
+        "PNet looks at 12-pixel windows; a smaller minimum face upsamples every frame by 12/min_face_size", low=12))
+    pnet_threshold: float = ranged(0.6, Range(_PROB, low=0, high=1, low_open=True))
+    rnet_threshold: float = ranged(0.7, Range(_PROB, low=0, high=1, low_open=True))
+    onet_threshold: float = ranged(0.7, Range(_PROB, low=0, high=1, low_open=True))
+    pyramid_factor: float = ranged(0.709, Range(
+        "scale step between PNet pyramid levels: 1 or more never shrinks (no levels), below 0.5 faces fall "
+        "between levels, above 0.95 a frame has hundreds of levels", low=0.5, high=0.95))
 
 
 @dataclass(frozen=True)
 class LandmarkParameters:
     """CLNF fitting and tracking (``LandmarkDetector::FaceModelParameters``), FeatureExtraction defaults."""
 
-    model_location: str = "model/main_clnf_general.txt"
-    num_optimisation_iteration: int = 5
-    sigma: float = 1.5
-    reg_factor: float = 25.0
-    weight_factor: float = 0.0
-    window_sizes_init: tuple[int, ...] = (11, 9, 7, 5)
-    window_sizes_small: tuple[int, ...] = (0, 9, 7, 0)
+    model_location: str = ranged("model/main_clnf_general.txt", Range(
+        "a main model file under the models folder", non_empty=True))
+    num_optimisation_iteration: int = ranged(5, Range("NU-RLMS updates per scale; 0 or fewer never fits", low=1))
+    sigma: float = ranged(1.5, Range("the KDE's Gaussian width in pixels; it divides the response", low=0,
+                                     low_open=True))
+    reg_factor: float = ranged(25.0, Range("the PDM prior's weight; 0 or less leaves the fit unregularised", low=0,
+                                           low_open=True))
+    weight_factor: float = ranged(0.0, Range("weight of the patch confidences; 0 turns it off", low=0))
+    window_sizes_init: tuple[int, ...] = ranged((11, 9, 7, 5), Range(
+        "CCNF search window per patch scale; an empty list or only zeros never fits the landmarks", windows=True))
+    window_sizes_small: tuple[int, ...] = ranged((0, 9, 7, 0), Range(
+        "CCNF search window per patch scale while tracking; only zeros never fits the landmarks", windows=True))
     refine_hierarchical: bool = True
     refine_parameters: bool = True
     validate_detections: bool = True
-    validation_boundary: float = 0.725
-    reinit_video_every: int = 2
+    validation_boundary: float = ranged(0.725, Range(
+        "the validator's certainty is in (0, 1): 0 accepts every fit, 1 none", low=0, high=1, low_open=True,
+        high_open=True))
+    reinit_video_every: int = ranged(2, Range("frames between re-detections after a failure; OpenFace divides by it",
+                                              low=1))
     # Convergence threshold on ||shape change|| between NU-RLMS updates (C++: 0.01).
-    convergence_threshold: float = 0.01
+    convergence_threshold: float = ranged(0.01, Range("shape change in pixels that stops NU-RLMS; 0 never stops "
+                                                      "early", low=0))
 
 
 @dataclass(frozen=True)
 class AnalyserParameters:
     """AU analysis (``FaceAnalysis::FaceAnalyserParameters``)."""
 
-    sim_scale_out: float = 0.7
-    sim_size_out: int = 112
+    sim_scale_out: float = ranged(0.7, Range(
+        "face scale in the aligned output image (OpenFace: 0.7 at 112 px); 0 or less has no face, above 10 only "
+        "a patch of skin", low=0, high=10, low_open=True))
+    sim_size_out: int = ranged(112, Range("side of the aligned output image in pixels; each frame allocates it "
+                                           "squared", low=1, high=4096))
     sim_align_face_mask: bool = True
     dynamic: bool = True
-    model_location: str = "AU_predictors/main_dynamic_svms.txt"
-    static_model_location: str = "AU_predictors/main_static_svms.txt"
+    model_location: str = ranged("AU_predictors/main_dynamic_svms.txt", Range(
+        "an AU predictor list under the models folder", non_empty=True))
+    static_model_location: str = ranged("AU_predictors/main_static_svms.txt", Range(
+        "an AU predictor list under the models folder", non_empty=True))
     postprocess: bool = True
 
 
@@ -94,51 +183,64 @@ class OutputParameters:
     pdmparams: bool = True
 
 
+_FOCAL = "focal length in pixels; 0 takes OpenFace's default from the frame size, a negative one mirrors the face"
+_CENTRE = "principal point in pixels; 0 takes the frame centre"
+
+
 @dataclass(frozen=True)
 class CameraParameters:
     """Camera intrinsics; 0 means OpenFace's default from the frame size."""
 
-    fx: float = 0.0
-    fy: float = 0.0
-    cx: float = 0.0
-    cy: float = 0.0
+    fx: float = ranged(0.0, Range(_FOCAL, low=0))
+    fy: float = ranged(0.0, Range(_FOCAL, low=0))
+    cx: float = ranged(0.0, Range(_CENTRE, low=0))
+    cy: float = ranged(0.0, Range(_CENTRE, low=0))
+
+
+def _share(default: float) -> Any:
+    return ranged(default, Range(_FRACTION, low=0, high=1))
+
+
+def _nonneg(default: float) -> Any:
+    return ranged(default, Range(_NONNEG, low=0))
 
 
 @dataclass(frozen=True)
 class ParityThresholds:
     """Thresholds ``aubench parity`` and the gate check (from the project's issues)."""
 
-    detection_iou_min: float = 0.95
-    detection_iou_median_min: float = 0.99
-    detection_confidence_max_diff: float = 0.01
-    landmark_error_median_px: float = 0.3
-    landmark_error_p95_px: float = 1.0
-    rotation_error_median_deg: float = 0.5
-    success_agreement_min: float = 0.99
-    gaze_error_median_deg: float = 1.0
-    aligned_mean_abs_diff_max: float = 1.0
-    hog_correlation_min: float = 0.999
-    au_intensity_r_min: float = 0.99
-    au_intensity_mae_max: float = 0.05
-    au_occurrence_agreement_min: float = 0.99
+    detection_iou_min: float = _share(0.95)
+    detection_iou_median_min: float = _share(0.99)
+    detection_confidence_max_diff: float = _share(0.01)
+    landmark_error_median_px: float = _nonneg(0.3)
+    landmark_error_p95_px: float = _nonneg(1.0)
+    rotation_error_median_deg: float = _nonneg(0.5)
+    success_agreement_min: float = _share(0.99)
+    gaze_error_median_deg: float = _nonneg(1.0)
+    aligned_mean_abs_diff_max: float = ranged(1.0, Range("grey levels (0 to 255)", low=0, high=255))
+    hog_correlation_min: float = ranged(0.999, Range("a correlation: -1 to 1", low=-1, high=1))
+    au_intensity_r_min: float = ranged(0.99, Range("a correlation: -1 to 1", low=-1, high=1))
+    au_intensity_mae_max: float = _nonneg(0.05)
+    au_occurrence_agreement_min: float = _share(0.99)
     # With a second C++ output of the clip (``aubench parity --spread``), each figure is judged by its
     # distance from the reference instead: ours <= spread_factor * C++'s + the figure's slack. Why
     # these values: README, "How parity and the gate are judged" (experiments/RESULTS.md, section 000).
-    spread_factor: float = 2.0
-    spread_slack_px: float = 0.01
-    spread_slack_deg: float = 0.05
-    spread_slack_r: float = 0.005
-    spread_slack_mae: float = 0.005
-    spread_slack_success: float = 0.005
-    spread_slack_occurrence: float = 0.015
+    spread_factor: float = ranged(2.0, Range("multiplies C++'s own spread; 0 or less fails everything", low=0,
+                                             low_open=True))
+    spread_slack_px: float = _nonneg(0.01)
+    spread_slack_deg: float = _nonneg(0.05)
+    spread_slack_r: float = _nonneg(0.005)
+    spread_slack_mae: float = _nonneg(0.005)
+    spread_slack_success: float = _nonneg(0.005)
+    spread_slack_occurrence: float = _nonneg(0.015)
 
 
 @dataclass(frozen=True)
 class RuntimeParameters:
     """How the run is executed (not what it computes)."""
 
-    threads: int = 1
-    workers: int = 1
+    threads: int = ranged(1, Range("BLAS/Numba threads per worker", low=1))
+    workers: int = ranged(1, Range("worker processes; 0 uses every core", low=0))
     progress: bool = True
 
 
@@ -216,6 +318,49 @@ def _build_section(cls: type, table: Any, where: str, section: str) -> Any:
     return cls(**values)
 
 
+def _toml(value: Any) -> str:
+    """A value as it would be written in TOML (what the user typed)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
+def range_of(section: str, key: str) -> Range | None:
+    """The declared :class:`Range` of ``[section] key`` (None: any value of its type)."""
+    for f in fields(_SECTIONS[section]):
+        if f.name == key:
+            return f.metadata.get("range")
+    raise KeyError(f"{section}.{key}")
+
+
+def check_value(section: str, key: str, value: Any, where: str) -> None:
+    """Raise :class:`ConfigError` if ``value`` is outside ``[section] key``'s declared range."""
+    rng = range_of(section, key)
+    if rng is None or rng.contains(value):
+        return
+    default = next(f.default for f in fields(_SECTIONS[section]) if f.name == key)
+    raise ConfigError(f"{where}: [{section}] {key} = {_toml(value)}: expected {rng.describe()} ({rng.why}); "
+                      f"e.g. {_toml(default)}")
+
+
+def check_ranges(config: Config, where: str | None = None) -> Config:
+    """The one range check: every ranged key of every section of ``config``; returns it unchanged.
+
+    ``where`` names the origin in the message (default: the file it was loaded from).
+    """
+    where = where or config.source or "config"
+    for section in _SECTIONS:
+        params = getattr(config, section)
+        for f in fields(params):
+            if "range" in f.metadata:
+                check_value(section, f.name, getattr(params, f.name), where)
+    return config
+
+
 def from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:
     """Build a Config from a parsed TOML document; errors name ``source`` and the key."""
     kwargs: dict[str, Any] = {"source": source}
@@ -235,7 +380,7 @@ def from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:
             kwargs[key] = _build_section(_SECTIONS[key], value, f"{source}: [{key}]", key)
         else:
             raise ConfigError(unknown_name("section", key, valid, source))
-    return Config(**kwargs)
+    return check_ranges(Config(**kwargs), source)
 
 
 def load(path: str | Path | None) -> Config:
@@ -309,7 +454,8 @@ def build(spec: str | Path | Config | None, variants: Mapping[str, str] | None =
 def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
     """Return a copy with CLI overrides, e.g. ``with_overrides(cfg, output={"hogalign": True})``.
 
-    ``variants={...}`` merges into the selection. None values are ignored (flag not given).
+    ``variants={...}`` merges into the selection. None values are ignored (flag not given). Every
+    value of the result is range-checked (:func:`check_ranges`).
     """
     changes: dict[str, Any] = {}
     for name, values in sections.items():
@@ -329,10 +475,12 @@ def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
             for key in values:
                 if key not in known:
                     raise ConfigError(unknown_name("key", key, known, f"command line [{name}]"))
+                check_value(name, key, values[key], "command line / API override")
             changes[name] = dataclasses.replace(current, **values)
         else:
             raise ConfigError(unknown_name("section", name, _SECTIONS, "command line"))
-    return dataclasses.replace(config, **changes)
+    # a Config built in Python (aubench.extract(config=Config(...))) has not been checked yet
+    return check_ranges(dataclasses.replace(config, **changes))
 
 
 def to_dict(config: Config) -> dict[str, Any]:

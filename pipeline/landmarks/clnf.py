@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from aubench.pipeline.config import LandmarkParameters
+from aubench.pipeline.errors import ConfigError
 from aubench.pipeline.landmarks import patch_experts as pe
 from aubench.pipeline.landmarks import pdm as pdm_ops
 from aubench.pipeline.landmarks.kde import KdeCache
@@ -130,6 +131,24 @@ class FitResult:
     part_params: dict = field(default_factory=dict)
     fit_landmarks: np.ndarray | None = None  # before the parts were merged
     hypotheses: list = field(default_factory=list)  # (likelihood, certainty, success, params_global) per hypothesis
+
+
+def check_window_sizes(model: CLNFModel, params: LandmarkParameters, where: str) -> None:
+    """Every non-zero window in ``window_sizes_init``/``_small`` must be one the model's CCNF patch experts
+    hold Sigma components for (``CCNF_patch_expert::ComputeSigmas`` finds none otherwise and the response
+    loses its spatial smoothing); raise :class:`ConfigError` naming the sizes each scale supports."""
+    supported = [sorted(int(w) for w in scale.sigma_components) for scale in model.scales]
+    for key in ("window_sizes_init", "window_sizes_small"):
+        sizes = tuple(getattr(params, key))
+        # entries past the model's scales are ignored, as OpenFace ignores them
+        bad = [(i, w) for i, w in enumerate(sizes[:len(supported)]) if w != 0 and w not in supported[i]]
+        if bad or not any(sizes[:len(supported)]):
+            per_scale = "; ".join(f"scale {i} ({model.patch_scaling[i]:g}): {', '.join(map(str, ws))}"
+                                  for i, ws in enumerate(supported))
+            got = (f"window {bad[0][1]} at scale {bad[0][0]} is not a size {where} holds patch experts for" if bad
+                   else f"no window within the model's {len(supported)} scales (nothing would be fitted)")
+            raise ConfigError(f"[landmarks] {key} = [{', '.join(map(str, sizes))}]: {got}; expected 0 or a "
+                              f"supported size per scale ({per_scale}); e.g. {list(getattr(LandmarkParameters(), key))}")
 
 
 class CLNFModel:
@@ -323,6 +342,7 @@ class CLNF:
         spec = read_main_model(Path(models_dir) / params.model_location)
         self.spec = spec
         self.main = CLNFModel(spec.main)
+        check_window_sizes(self.main, params, str(Path(models_dir) / params.model_location))
         self.parts = [(p.name, p.mapping, CLNFModel(p.files), part_parameters(p.name, params)) for p in spec.parts]
         # each part's (main index, part index) pairs as two index arrays, for copying landmarks both ways
         self._part_index = {p.name: (np.array([i for i, _ in p.mapping], np.intp),
