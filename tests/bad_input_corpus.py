@@ -216,8 +216,8 @@ CASES: list[Case] = [
     Case("truncated video", "default.wmv cut at 50 % (first 3 frames)", _truncated, 0, csv_rows=3,
          cpp="CSV of the frames decoded, exit 0, no warning"),
     Case("truncated video, read to its end", "default.wmv cut at 3 % (9 frames decode), --frames 30",
-         _truncated_short, 0, "truncat", csv_rows=9, cpp="CSV of the frames decoded, exit 0, no warning",
-         xfail="issue 15 (truncated videos: a notice that decoding stopped early): pipeline/io/frames.py owner"),
+         _truncated_short, 3, "the CSV has the 9 frames decoded", csv_rows=9,
+         cpp="CSV of the frames decoded, exit 0, no warning"),
     Case("byte-flipped video", "default.wmv with every 997th byte after the first 4 KiB inverted", _byte_flipped,
          2, "flipped.wmv"),
     Case("1x1 image", "a 1x1 PNG", _one_pixel, 0, csv_rows=1, cpp="abort, exit 134"),
@@ -230,11 +230,9 @@ CASES: list[Case] = [
     Case("folder of videos and images", "one video and one image in a folder", _mixed_folder, 2,
          "holds 1 video(s) and 1 image(s)"),
     Case("garbage .mp4, stderr", "as garbage .mp4: stderr holds aubench's line alone", _garbage("garbage.mp4"), 2,
-         "garbage.mp4", only_aubench=True,
-         xfail="issue 15 (OpenCV/FFmpeg noise: 'moov atom not found'): pipeline/io/frames.py owner"),
+         "garbage.mp4", only_aubench=True),
     Case("byte-flipped video, stderr", "as byte-flipped video: stderr holds aubench's line alone", _byte_flipped,
-         2, "flipped.wmv", only_aubench=True,
-         xfail="issue 15 (OpenCV/FFmpeg noise: 27 '[asf @ ...]' lines): pipeline/io/frames.py owner"),
+         2, "flipped.wmv", only_aubench=True),
     Case("truncated PDM", "model folder with the PDM cut in half", _corrupt_model(
         "model/pdms/In-the-wild_aligned_PDM_68.txt"), 2, "In-the-wild_aligned_PDM_68.txt",
          cpp="OpenCV assertion abort, exit 134"),
@@ -260,8 +258,8 @@ CASES: list[Case] = [
 def problems(case: Case, outcome: Outcome) -> list[str]:
     """How ``outcome`` departs from ``case``'s design (empty: as designed). The checks of the test and the table.
 
-    No traceback; the designed exit code; on an error exactly one line from aubench and it comes last
-    (library noise lines before it are another item of issue 15); the expected message; either no CSV
+    No traceback; the designed exit code; on an error (or a damaged input, exit 3) exactly one line from
+    aubench and it comes last; the expected message; either no CSV
     or one CSV whose every row is whole (parses, a frame number in each row).
     """
     import pandas as pd
@@ -272,9 +270,10 @@ def problems(case: Case, outcome: Outcome) -> list[str]:
     if outcome.rc != case.rc:
         found.append(f"exit {outcome.rc}, designed {case.rc}")
     ours = [ln for ln in outcome.stderr.splitlines() if ln.startswith("aubench ")]
-    if case.rc != 0 and not (len(ours) == 1 and outcome.aubench_line == ours[0]
-                             and ours[0].startswith(f"aubench {case.command}: error: ")):
-        found.append(f"expected one 'aubench {case.command}: error:' line, last; got {len(ours)} aubench lines")
+    # exit 3: written, but the input was damaged (README, exit codes): one notice line, not an error
+    prefix = f"aubench {case.command}: " + ("error: " if case.rc != 3 else "")
+    if case.rc != 0 and not (len(ours) == 1 and outcome.aubench_line == ours[0] and ours[0].startswith(prefix)):
+        found.append(f"expected one '{prefix}' line, last; got {len(ours)} aubench lines")
     noise = [ln for ln in outcome.stderr.splitlines() if ln.strip() and not ln.startswith("aubench ")]
     if case.only_aubench and noise:
         found.append(f"{len(noise)} library noise line(s) on stderr, e.g. {noise[0][:60]!r}")
