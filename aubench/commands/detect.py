@@ -53,17 +53,20 @@ def _run(args) -> int:
     from aubench.pipeline.models import locate
 
     src = open_input(Path(args.input))
-    models_dir = locate(args.models)
-    kernels = registry.resolve(cfg.variant_selection, where="--variant/[variants]")
-    detector = MTCNNDetector(models_dir, cfg.detector, kernels)
+    # the output is checked before the detector loads: a bad -o is said at once
     out_path = Path(args.output)
     if out_path.is_dir():
+        src.close()
         raise OutputError(f"-o {out_path}: is a folder, expected the detections CSV to write; give a file path such "
                           f"as {out_path / (Path(args.input).stem + '_detections.csv')}")
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        src.close()
         raise output_error(exc, out_path.parent) from None
+    models_dir = locate(args.models)
+    kernels = registry.resolve(cfg.variant_selection, where="--variant/[variants]")
+    detector = MTCNNDetector(models_dir, cfg.detector, kernels)
     times: list[float] = []
     faces_total = 0
     out = RecordFile(out_path, _csv_line(COLUMNS), what="frame")
