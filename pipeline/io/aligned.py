@@ -53,8 +53,10 @@ class AlignedWriter:
             raise InputError(f"{path}: OpenCV could not encode the aligned face as {self.image_format}; "
                              "use an image format OpenCV writes (bmp, png, jpg)")
         try:
-            with open(path, "wb") as fh:
-                fh.write(encoded.tobytes())
+            with open(path, "wb", buffering=0) as fh:
+                view = memoryview(encoded.tobytes())
+                while view:  # an unbuffered write may take part of it
+                    view = view[fh.write(view):]
         except OSError as exc:
             try:
                 path.unlink(missing_ok=True)
