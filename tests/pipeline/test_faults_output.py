@@ -366,3 +366,25 @@ def test_broken_pipe_is_quiet(tmp_path):
     err = proc.stderr.read()
     proc.wait()
     assert (proc.returncode, err) == (141, "")
+
+
+def test_detect_full_disk_keeps_whole_frames(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "det.csv"
+    _fill_after(monkeypatch, output_file, ".csv", 150)  # the header and a frame's row or two
+    code, _, err = _cli(capsys, "detect", VIDEO, "-o", out, "--frames", "4")
+    assert code == 2 and err.startswith(f"aubench detect: error: no space left on device writing {out} after ")
+    lines = out.read_text().splitlines() if out.exists() else []
+    assert all(len(line.split(",")) == 9 for line in lines)
+
+
+def test_an_unrouted_os_error_is_still_one_line(capsys, monkeypatch):
+    from aubench.commands import variants
+
+    def fail(_args):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/some/file")
+
+    monkeypatch.setattr(variants, "_run", fail)
+    code, _, err = _cli(capsys, "variants")
+    assert code == 2
+    assert err == ("aubench variants: error: /some/file: Permission denied; check that path, its permissions and the "
+                   "free space of its file system\n")
