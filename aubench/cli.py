@@ -24,7 +24,7 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 
 from aubench.pipeline import __version__  # noqa: E402
-from aubench.pipeline.errors import AubenchError  # noqa: E402
+from aubench.pipeline.errors import AubenchError, raise_terminated  # noqa: E402
 
 # Order shown in --help.
 COMMANDS = ("run", "detect", "models", "variants", "profile", "parity", "ab", "report", "gate")
@@ -40,16 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         importlib.import_module(f"aubench.commands.{name}").register(sub)
     return parser
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the main thread is, so a run stops as on Ctrl-C (outputs closed, temporaries removed)."""
-
-    signum = 15
-
-
-def _on_sigterm(signum, _frame) -> None:
-    raise Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +85,7 @@ def _install_sigterm():
     """Handle SIGTERM as Ctrl-C while a command runs (main thread only; returns the handler it replaced)."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _on_sigterm)
+    return signal.signal(signal.SIGTERM, raise_terminated)
 
 
 def _silence_stdout() -> None:

@@ -69,6 +69,26 @@ class VariantUnavailable(AubenchError):
     """A registered variant cannot run here (an optional dependency is missing)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread is (:func:`raise_terminated`), so a run stops as on Ctrl-C:
+    outputs closed with whole rows, temporaries removed. A KeyboardInterrupt, so every clean-up that
+    Ctrl-C gets applies; ``signum`` tells the CLI which exit code to give (128 + 15)."""
+
+    signum = 15
+
+
+def raise_terminated(_signum, _frame) -> None:
+    """A ``signal.signal(SIGTERM, ...)`` handler (the CLI's, and each batch worker's).
+
+    Further SIGTERMs are ignored from here on, so a second one (a scheduler signalling the
+    whole process group, then the parent again) cannot cut the clean-up short; SIGKILL still ends it.
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' (did you mean "x"?)' for the closest choice, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
