@@ -19,10 +19,12 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 
 from aubench.pipeline import __version__  # noqa: E402
-from aubench.pipeline.errors import AubenchError  # noqa: E402
+from aubench.pipeline.errors import AubenchError, raise_terminated  # noqa: E402
 
 # Order shown in --help.
 COMMANDS = ("run", "detect", "models", "variants", "profile", "parity", "ab", "report", "gate")
@@ -41,19 +43,59 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code.
+
+    0 success, 1 a verdict failed (parity, gate), 2 an error (one line on stderr), 128 + the signal's
+    number when stopped by one, as a shell reports it: 130 on Ctrl-C (SIGINT), 143 on SIGTERM; the
+    output written so far is kept in both cases. A closed stdout (``aubench ... | head``) ends the
+    command quietly with 141 (128 + SIGPIPE), what a C tool killed by SIGPIPE reports.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    previous = _install_sigterm()
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, where a broken pipe is caught, not in the interpreter's exit
+        return code
     except AubenchError as exc:
         print(f"aubench {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"aubench {args.command}: interrupted; output written so far is kept", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
+        print(f"aubench {args.command}: interrupted ({name}); output written so far is kept", file=sys.stderr)
+        return 128 + int(signum)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 128 + 13
+    except OSError as exc:  # not routed to an AubenchError where it happened: still one line, never a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"aubench {args.command}: error: {where}{exc.strerror or exc}; check that path, its permissions and "
+              "the free space of its file system", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _install_sigterm():
+    """Handle SIGTERM as Ctrl-C while a command runs (main thread only; returns the handler it replaced)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, raise_terminated)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at devnull so the interpreter's final flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

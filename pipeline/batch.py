@@ -12,6 +12,7 @@ environment before NumPy, OpenBLAS or Numba are loaded.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from aubench.pipeline.errors import AubenchError, InputError
+from aubench.pipeline.errors import AubenchError, InputError, raise_terminated
 from aubench.pipeline.progress import progress_bar
 from aubench.pipeline.run_result import peak_rss_mb
 
@@ -209,6 +210,9 @@ def _init_worker(config: Any, models_dir: str | Path | None, threads: int) -> No
     global _WORKER
     for name in THREAD_ENV:  # before NumPy/OpenBLAS/Numba load in this fresh process
         os.environ.setdefault(name, str(threads))
+    # SIGTERM to the process group (a job scheduler, `timeout`, docker stop) stops this worker's video as
+    # Ctrl-C does: whole rows kept, the rewrite's temporary removed, the process left for the pool to end
+    signal.signal(signal.SIGTERM, raise_terminated)
     _WORKER = _Worker(config, models_dir)
 
 

@@ -6,6 +6,7 @@ Every message says what was expected, what was received and how to fix it.
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,8 +33,60 @@ class InputError(AubenchError):
     """An input video, image or CSV cannot be used."""
 
 
+class OutputError(AubenchError):
+    """An output file or folder cannot be created or written (full disk, read-only, permissions, wrong kind)."""
+
+
+def output_error(exc: OSError, path: str | Path, *, frames: int | None = None, kept: str = "",
+                 flag: str = "-o") -> OutputError:
+    """The one-line :class:`OutputError` for an ``OSError`` met while writing ``path``.
+
+    Says what failed (the file and, with ``frames``, how far the run got), what was kept
+    (``kept``, e.g. "the CSV was truncated to its last complete row") and the fix, by errno.
+    """
+    where = f"writing {path}" + (f" after {frames} frame{'s' if frames != 1 else ''}" if frames is not None else "")
+    kept_txt = f" ({kept})" if kept else ""
+    code = exc.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG):
+        what = "no space left on device" if code == errno.ENOSPC else (exc.strerror or "file too large").lower()
+        return OutputError(f"{what} {where}{kept_txt}; free space or choose another {flag}")
+    if code == errno.EROFS:
+        return OutputError(f"read-only file system {where}{kept_txt}; choose an {flag} on a writable file system")
+    if code in (errno.EACCES, errno.EPERM):
+        return OutputError(f"permission denied {where}{kept_txt}; choose an {flag} you can write to "
+                           "or give yourself write permission there")
+    if code == errno.EISDIR:
+        return OutputError(f"{path} is a folder, expected a file for {flag}; give a file path such as "
+                           f"{Path(path) / 'out.csv'}")
+    if code in (errno.EEXIST, errno.ENOTDIR):
+        return OutputError(f"{exc.filename or path} is a file, expected a folder for {flag}; give a folder path "
+                           "(it is created) or move the file")
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(f"{reason.lower()} {where}{kept_txt}; check {flag} and the file system it is on")
+
+
 class VariantUnavailable(AubenchError):
     """A registered variant cannot run here (an optional dependency is missing)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread is (:func:`raise_terminated`), so a run stops as on Ctrl-C:
+    outputs closed with whole rows, temporaries removed. A KeyboardInterrupt, so every clean-up that
+    Ctrl-C gets applies; ``signum`` tells the CLI which exit code to give (128 + 15)."""
+
+    signum = 15
+
+
+def raise_terminated(_signum, _frame) -> None:
+    """A ``signal.signal(SIGTERM, ...)`` handler (the CLI's, and each batch worker's).
+
+    Further SIGTERMs are ignored from here on, so a second one (a scheduler signalling the
+    whole process group, then the parent again) cannot cut the clean-up short; SIGKILL still ends it.
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

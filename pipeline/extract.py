@@ -14,8 +14,10 @@ then the loop writes the CSV row, the ``.hog`` record and the aligned face
 (``RecorderOpenFace::WriteObservation``), each flushed as written.
 
 After the last frame the AU columns are rewritten with the offline post-processed
-values (``FaceAnalyser::PostprocessOutputFile``). A run stopped before that (Ctrl-C, an
-error) leaves a valid CSV of the frames done, with the online AU values.
+values (``FaceAnalyser::PostprocessOutputFile``). A run stopped before that (Ctrl-C, SIGTERM,
+an error) leaves a valid CSV of the frames done, with the online AU values; one stopped before
+its first row leaves no CSV (a header alone would read as a result of zero frames). Output
+problems (a full disk, a read-only folder) are :class:`aubench.pipeline.errors.OutputError`.
 
 The stages (:mod:`aubench.pipeline.stages`) are loaded here unless given ready-made;
 ``landmarks_from`` replays an existing OpenFace CSV (:class:`aubench.pipeline.replay.ReplayTracker`)
@@ -39,11 +41,11 @@ from typing import Any, TextIO
 
 from aubench.pipeline.compile_notice import CompileNotice
 from aubench.pipeline.config import Config
-from aubench.pipeline.errors import InputError
+from aubench.pipeline.errors import InputError, output_error
 from aubench.pipeline.frame_step import FrameStep, OnlineAUs, StepResult, csv_schema, fill_record
 from aubench.pipeline.io.aligned import AlignedWriter
 from aubench.pipeline.io.claim import claim_outputs
-from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, rewrite_au_columns
+from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, remove_stale_temporaries, rewrite_au_columns
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.io.hog_file import HogWriter
 from aubench.pipeline.progress import progress_bar, progress_writer
@@ -83,7 +85,18 @@ def write_of_details(path: Path, source: Any, config: Config, schema: CsvSchema,
     for label, on in (("Gaze", schema.gaze), ("AUs", schema.aus), ("Landmarks 2D", schema.landmarks_2d),
                       ("Landmarks 3D", schema.landmarks_3d), ("Pose", schema.pose), ("Shape parameters", schema.pdmparams)):
         lines.append(f"{label}: {int(on)}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise output_error(exc, path) from None
+
+
+def make_out_dir(out_dir: Path) -> None:
+    """Create the output folder, or say in one line why it cannot be (a file there, read-only, no permission)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, out_dir) from None
 
 
 def _damage_notice(source: Any, outputs: _Outputs, done: int) -> str | None:
@@ -143,13 +156,19 @@ class _Outputs:
         self.csv_path = out_dir / f"{stem}.csv"
         self.hog_path = out_dir / f"{stem}.hog" if out.hogalign and au_stage else None
         self.aligned_dir = out_dir / f"{stem}_aligned" if out.simalign and au_stage else None
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_out_dir(out_dir)
+        remove_stale_temporaries(self.csv_path)  # a rewrite's temporary file left by a killed run
         self.details_path = out_dir / f"{stem}_of_details.txt"
-        write_of_details(self.details_path, source, config, schema, self.csv_path, self.hog_path,
-                         self.aligned_dir)
+        write_of_details(self.details_path, source, config, schema, self.csv_path, self.hog_path, self.aligned_dir)
         self.csv = CsvWriter(self.csv_path, schema)
-        self.hog = HogWriter(self.hog_path) if self.hog_path else None
-        self.aligned = AlignedWriter(self.aligned_dir, out.nobadaligned) if self.aligned_dir else None
+        self.hog = self.aligned = None
+        try:
+            self.hog = HogWriter(self.hog_path) if self.hog_path else None
+            self.aligned = AlignedWriter(self.aligned_dir, out.nobadaligned) if self.aligned_dir else None
+        except BaseException:
+            self.close()
+            self.remove_if_no_frame()
+            raise
 
     def write(self, number: int, result: StepResult) -> None:
         """One frame: its CSV row, FHOG record and aligned face, each flushed."""
@@ -164,6 +183,23 @@ class _Outputs:
         self.csv.close()
         if self.hog is not None:
             self.hog.close()
+
+    def remove_if_no_frame(self) -> None:
+        """After a run that failed before its first row: remove what would look like a result of zero frames
+        (the header-only CSV, the empty .hog, the empty aligned folder and the details file naming them)."""
+        if self.csv.rows:
+            return
+        self.csv.remove_if_empty()
+        if self.hog is not None:
+            self.hog.remove_if_empty()
+        for path in (self.details_path, self.aligned_dir):
+            try:
+                if path == self.aligned_dir and path is not None:
+                    path.rmdir()  # only when empty: an earlier run's faces are not this run's to delete
+                elif path is not None:
+                    path.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def run(input_path: str | Path, out_dir: str | Path, config: Config | None = None, timer: StageTimer = NULL_TIMER,
@@ -201,6 +237,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         raise InputError(f"--frames {frames}: expected a positive number of frames; give --frames 1 or more")
     source = open_input(input_path)  # checks the input before anything is loaded or written
     out_dir = Path(out_dir)
+    make_out_dir(out_dir)  # before the models load: a bad -o is said at once
     stream = (progress_stream or sys.stderr) if progress and config.runtime.progress else None
     jit = JitMeter()
     notice = CompileNotice(progress_writer(stream))
@@ -218,6 +255,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         total = source.frame_count if frames is None else min(frames, source.frame_count or frames)
         bar = progress_bar(total, stream, f"aubench run {source.path.name}")
         done = 0
+        failed = True
         try:
             for frame in itertools.islice(_timed_frames(iter(source), timer), frames):
                 result = step(frame.number, frame.timestamp, frame.bgr, frame.gray, timer)
@@ -228,9 +266,14 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
                 done += 1
                 notice.frame_done()
                 bar.update()
+            failed = False
         finally:
             outputs.close()
             bar.close()
+            if failed:
+                # Kept: the whole rows of the frames done. Not kept: a header-only CSV, which would
+                # look like the result of a video with no frame.
+                outputs.remove_if_no_frame()
 
         damage = _damage_notice(source, outputs, done)
         # ---- offline AU post-processing (FeatureExtraction's PostprocessOutputFile)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import statistics
 import sys
 import time
 from pathlib import Path
 
 from aubench.commands._common import add_config_arguments, load_config
-from aubench.pipeline.errors import InputError
+from aubench.pipeline.errors import InputError, OutputError, output_error
+from aubench.pipeline.io.output_file import RecordFile
 
 COLUMNS = ("frame", "face_idx", "x", "y", "w", "h", "confidence", "num_detections", "frame_ms")
 
@@ -31,6 +33,12 @@ def register(sub) -> None:
     p.set_defaults(func=_run)
 
 
+def _csv_line(cells) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)  # csv.writer's default line ending, as before
+    return buf.getvalue().encode("utf-8")
+
+
 def _fmt(value: float) -> str:
     return f"{value:.9g}"
 
@@ -45,30 +53,44 @@ def _run(args) -> int:
     from aubench.pipeline.models import locate
 
     src = open_input(Path(args.input))
+    # the output is checked before the detector loads: a bad -o is said at once
+    out_path = Path(args.output)
+    if out_path.is_dir():
+        src.close()
+        raise OutputError(f"-o {out_path}: is a folder, expected the detections CSV to write; give a file path such "
+                          f"as {out_path / (Path(args.input).stem + '_detections.csv')}")
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        src.close()
+        raise output_error(exc, out_path.parent) from None
     models_dir = locate(args.models)
     kernels = registry.resolve(cfg.variant_selection, where="--variant/[variants]")
     detector = MTCNNDetector(models_dir, cfg.detector, kernels)
-    out_path = Path(args.output)
-    if out_path.parent and not out_path.parent.exists():
-        out_path.parent.mkdir(parents=True, exist_ok=True)
     times: list[float] = []
     faces_total = 0
-    with src, open(out_path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        for frame in src:
-            if args.frames is not None and frame.number > args.frames:
-                break
-            start = time.perf_counter()
-            faces = detector.detect(frame.bgr)
-            ms = (time.perf_counter() - start) * 1000.0
-            times.append(ms)
-            faces_total += len(faces)
-            if not faces:
-                writer.writerow([frame.number, -1, 0, 0, 0, 0, 0, 0, _fmt(ms)])
-            for i, d in enumerate(faces):
-                writer.writerow([frame.number, i, _fmt(d.x), _fmt(d.y), _fmt(d.w), _fmt(d.h), _fmt(d.confidence),
-                                 len(faces), _fmt(ms)])
+    out = RecordFile(out_path, _csv_line(COLUMNS), what="frame")
+    done = False
+    try:
+        with src:
+            for frame in src:
+                if args.frames is not None and frame.number > args.frames:
+                    break
+                start = time.perf_counter()
+                faces = detector.detect(frame.bgr)
+                ms = (time.perf_counter() - start) * 1000.0
+                times.append(ms)
+                faces_total += len(faces)
+                rows = [[frame.number, -1, 0, 0, 0, 0, 0, 0, _fmt(ms)]] if not faces else [
+                    [frame.number, i, _fmt(d.x), _fmt(d.y), _fmt(d.w), _fmt(d.h), _fmt(d.confidence), len(faces),
+                     _fmt(ms)] for i, d in enumerate(faces)]
+                out.write(b"".join(_csv_line(r) for r in rows))  # a frame's rows as one record: whole frames only
+        done = True
+    finally:
+        if done:
+            out.close()
+        else:
+            out.remove_if_empty()  # a header alone would read as a video with no frame
     print(f"{faces_total} detections in {len(times)} frames of {Path(args.input).name} written to {out_path} "
           f"(variants: {', '.join(f'{k}={v}' for k, v in sorted(kernels.selection.items()) if k.startswith('mtcnn'))})")
     if args.timing:

@@ -42,6 +42,11 @@ def _run(args) -> int:
     reference = Path(args.reference) if args.reference else parity.find_reference(args.input)
     if reference is None:
         raise InputError(f"{args.input}: no reference CSV found beside the shared media; give --reference CSV")
+    if not args.ours and "frame" not in _header(reference):
+        # `aubench run` writes FeatureExtraction's one row per frame; say so before the run, not after it
+        raise InputError(f"{reference}: expected a C++ FeatureExtraction CSV (a frame column, one row per frame), got "
+                         "a CSV without a frame column (FaceLandmarkImg writes one row per face); give --reference "
+                         f"the CSV of C++ FeatureExtraction on {args.input}, or --ours a CSV of the same kind")
     spread = Path(args.spread) if args.spread else None
     if spread is not None and not spread.is_file():
         raise InputError(f"{spread}: no such CSV; give --spread a C++ OpenFace CSV of the same clip from another "
@@ -96,6 +101,17 @@ def _run(args) -> int:
         results.save(doc, args.output)
         print(f"result written to {args.output}")
     return 0 if section["passed"] else 1
+
+
+def _header(path: Path) -> list[str]:
+    from aubench.pipeline.errors import InputError
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return [c.strip() for c in fh.readline().split(",")]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the reference CSV ({exc.strerror}); give --reference an existing "
+                         "OpenFace CSV") from None
 
 
 def _run_detect(args, tmp: Path) -> Path:

@@ -124,7 +124,15 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _match_frames(ours: OpenFaceCsv, ref: OpenFaceCsv) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row indices of the frames both CSVs hold (face 0), and the frame numbers."""
-    key = "frame" if ours.has("frame") and ref.has("frame") else "face"
+    key = next((k for k in ("frame", "face") if ours.has(k) and ref.has(k)), None)
+    if key is None:
+        def kind(csv: OpenFaceCsv) -> str:
+            return ("a FeatureExtraction CSV (one row per frame)" if csv.has("frame") else
+                    "a FaceLandmarkImg CSV (one row per face)" if csv.has("face") else "no frame or face column")
+
+        raise InputError(f"{ref.path} is {kind(ref)} but {ours.path} is {kind(ours)}; expected two CSVs of the same "
+                         "kind: give --reference the C++ FeatureExtraction CSV of this input (`aubench run` writes one "
+                         "row per frame, images too)")
 
     def rows(csv: OpenFaceCsv) -> dict[int, int]:
         frames = csv.get(key).astype(int)

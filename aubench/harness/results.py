@@ -30,7 +30,7 @@ from typing import Any
 from aubench.harness.paths import REPO
 from aubench.pipeline import __version__
 from aubench.pipeline import config as config_mod
-from aubench.pipeline.errors import InputError
+from aubench.pipeline.errors import InputError, OutputError, output_error
 
 SCHEMA = "aubench-result/1"
 KINDS = ("profile", "parity", "ab", "gate")
@@ -281,10 +281,22 @@ def _plain(value: Any) -> Any:
 def save(doc: dict[str, Any], path: str | Path) -> Path:
     """Write a result atomically (a crash never leaves half a JSON file)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(_plain(doc), indent=1, sort_keys=False) + "\n"
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(_plain(doc), indent=1, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if path.is_dir():
+            raise OutputError(f"-o {path}: is a folder, expected the result file to write; give a file path such as "
+                              f"{path / 'result.json'}") from None
+        raise output_error(exc, path if exc.filename in (None, str(tmp)) else exc.filename,
+                           kept=f"{path.name} was not written") from None
     return path
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from aubench.pipeline.errors import InputError
+from aubench.pipeline.errors import InputError, output_error
 
 
 def aligned_name(frame: int, face_id: int = 0, sequence: bool = True, image_format: str = "bmp") -> str:
@@ -36,8 +36,7 @@ class AlignedWriter:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"{self.directory}: cannot create the aligned-faces folder ({exc.strerror}); "
-                             "give an output folder you can write to") from None
+            raise output_error(exc, self.directory) from None
 
     def write(self, frame: int, aligned_bgr: np.ndarray, success: bool, face_id: int = 0) -> Path | None:
         """Write one aligned face (uint8, (h, w, 3) BGR or (h, w) grey); None when skipped."""
@@ -47,7 +46,23 @@ class AlignedWriter:
         if img.dtype != np.uint8 or img.ndim not in (2, 3) or img.size == 0:
             raise ValueError(f"aligned face of frame {frame}: expected a uint8 image, got {img.dtype} {img.shape}")
         path = self.directory / aligned_name(frame, face_id, self.sequence, self.image_format)
-        if not cv2.imwrite(str(path), img):
-            raise InputError(f"{path}: OpenCV could not write the aligned face; check the output folder is writable")
+        # Encoded here and written by Python rather than cv2.imwrite (same encoder, same bytes): imwrite says
+        # only False on a full disk and can leave a partial image; this gives the errno and removes the partial file.
+        ok, encoded = cv2.imencode(f".{self.image_format}", img)
+        if not ok:
+            raise InputError(f"{path}: OpenCV could not encode the aligned face as {self.image_format}; "
+                             "use an image format OpenCV writes (bmp, png, jpg)")
+        try:
+            with open(path, "wb", buffering=0) as fh:
+                view = memoryview(encoded.tobytes())
+                while view:  # an unbuffered write may take part of it
+                    view = view[fh.write(view):]
+        except OSError as exc:
+            try:
+                path.unlink(missing_ok=True)
+                kept = f"the partial {path.name} was removed"
+            except OSError:
+                kept = f"{path.name} may be partial"
+            raise output_error(exc, path, frames=self.written, kept=kept) from None
         self.written += 1
         return path

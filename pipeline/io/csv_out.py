@@ -33,7 +33,10 @@ frames done.
 
 from __future__ import annotations
 
+import glob
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aubench.pipeline.errors import InputError
+from aubench.pipeline.errors import InputError, output_error
+from aubench.pipeline.io.output_file import RecordFile
 from aubench.pipeline.io.records import AU_INTENSITY, AU_OCCURRENCE, FaceRecord
 
 N_FACE_LANDMARKS = 68
@@ -166,30 +170,38 @@ def format_row(record: FaceRecord, schema: CsvSchema) -> str:
 
 
 class CsvWriter:
-    """Writes the header on open and one flushed line per :meth:`write`.
+    """Writes the header on open and one line per :meth:`write`, each on disk when it returns.
 
-    Use as a context manager; the file is valid (header + whole rows) after every write.
+    Use as a context manager; the file is valid (header + whole rows) after every write. A
+    write that fails (a full disk) cuts the file back to its last whole row, or removes it
+    when no row was complete, and raises :class:`aubench.pipeline.errors.OutputError`
+    (:class:`aubench.pipeline.io.output_file.RecordFile`).
     """
 
     def __init__(self, path: str | Path, schema: CsvSchema):
         self.path = Path(path)
         self.schema = schema
-        self.rows = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # newline="" : "\n" on every platform, as the reference files
-        self._fh = self.path.open("w", encoding="ascii", newline="")
-        self._fh.write(schema.header())
-        self._fh.flush()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise output_error(exc, self.path.parent) from None
+        # "\n" on every platform, as the reference files
+        self._file = RecordFile(self.path, schema.header().encode("ascii"), what="row")
+
+    @property
+    def rows(self) -> int:
+        return self._file.records
 
     def write(self, record: FaceRecord) -> None:
         line = format_row(record, self.schema)  # format fully before writing: no half rows
-        self._fh.write(line)
-        self._fh.flush()
-        self.rows += 1
+        self._file.write(line.encode("ascii"))
+
+    def remove_if_empty(self) -> bool:
+        """Close and delete the file when it holds the header alone (a run that failed on its first frame)."""
+        return self._file.remove_if_empty()
 
     def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
+        self._file.close()
 
     def __enter__(self) -> CsvWriter:
         return self
@@ -273,12 +285,58 @@ def rewrite_au_columns(path: str | Path, intensity: Mapping[str, Sequence[float]
     if lines and lines[-1] == "":
         lines.pop()
     out = rewrite_au_lines(lines, intensity, occurrence, where=str(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The pid in the name lets a later run tell a temporary file of a killed run (removed by
+    # remove_stale_temporaries) from one of a run still going.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="ascii", newline="") as fh:
             fh.write("\n".join(out) + "\n")
+        # mkstemp creates 0600; the CSV keeps the mode it was created with (the user's umask)
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except BaseException as exc:
+        removed = True
+        try:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        except OSError:
+            removed = False
+        if isinstance(exc, OSError):
+            kept = (f"while rewriting its AU columns with the post-processed values: {path.name} is kept as written, "
+                    f"with the online AU values of its {len(out) - 1} rows, and the temporary {Path(tmp).name} "
+                    f"{'was removed' if removed else 'could not be removed'}")
+            raise output_error(exc, path, kept=kept) from None
         raise
+
+
+def remove_stale_temporaries(csv_path: str | Path) -> list[Path]:
+    """Remove ``.<name>.<pid>.*.tmp`` files beside ``csv_path`` left by a killed :func:`rewrite_au_columns`.
+
+    A file whose process is still alive (another run into the same folder) is left alone; one
+    without a pid in its name (written by an earlier version) is removed. Returns the paths removed.
+    """
+    csv_path = Path(csv_path)
+    prefix = f".{csv_path.name}."
+    removed = []
+    for tmp in csv_path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        parts = tmp.name[len(prefix):-len(".tmp")].split(".")
+        if len(parts) == 2 and parts[0].isdigit() and _alive(int(parts[0])):
+            continue
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            pass  # not ours to fight over; the run's own outputs are what matter
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid() or sys.platform == "win32":  # on Windows os.kill(pid, 0) would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists under another user, or cannot tell: leave its file alone
+    return True

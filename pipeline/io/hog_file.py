@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aubench.pipeline.errors import InputError
+from aubench.pipeline.errors import InputError, output_error
+from aubench.pipeline.io.output_file import RecordFile
 
 HOG_SHAPE = (12, 12, 31)
 _HEADER_BYTES = 16
@@ -82,23 +83,34 @@ def _record(descriptor: np.ndarray, good: bool) -> bytes:
 
 
 class HogWriter:
-    """Appends one record per :meth:`write`, flushed, so a stopped run leaves whole records."""
+    """Appends one record per :meth:`write`, each on disk when it returns, so a stopped run leaves whole records.
+
+    A write that fails (a full disk) cuts the file back to its last whole record and raises
+    :class:`aubench.pipeline.errors.OutputError` (:class:`aubench.pipeline.io.output_file.RecordFile`).
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("wb")
-        self.frames = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise output_error(exc, self.path.parent) from None
+        self._file = RecordFile(self.path, what="record")
+
+    @property
+    def frames(self) -> int:
+        return self._file.records
 
     def write(self, descriptor: np.ndarray, good: bool) -> None:
         """``descriptor`` (12, 12, 31) (any float dtype; stored as float32), ``good`` the frame's success."""
-        self._fh.write(_record(descriptor, good))
-        self._fh.flush()
-        self.frames += 1
+        self._file.write(_record(descriptor, good))
+
+    def remove_if_empty(self) -> bool:
+        """Close and delete the file when it holds no record."""
+        return self._file.remove_if_empty()
 
     def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
+        self._file.close()
 
     def __enter__(self) -> HogWriter:
         return self

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +12,7 @@ import pytest
 from aubench.harness import results
 from aubench.pipeline import config as config_mod
 from aubench.pipeline import registry
-from aubench.pipeline.errors import InputError
+from aubench.pipeline.errors import InputError, OutputError
 
 
 def test_new_result_records_machine_code_config_and_variants():
@@ -70,3 +73,17 @@ def test_load_rejects_non_results_with_one_line(tmp_path, content, needle):
 
 def test_plain_turns_inf_into_null():
     assert results._plain({"v": [math.inf, 1]}) == {"v": [None, 1]}
+
+
+def test_save_on_a_full_disk_or_into_a_folder_is_one_line(tmp_path, monkeypatch):
+    with pytest.raises(OutputError, match="is a folder, expected the result file"):
+        results.save({"a": 1}, tmp_path)
+
+    def full(self, *a, **kw):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OutputError, match=f"no space left on device writing {tmp_path / 'r.json'} "
+                                          r"\(r\.json was not written\); free space or choose another -o"):
+        results.save({"a": 1}, tmp_path / "r.json")
+    assert list(tmp_path.iterdir()) == []
