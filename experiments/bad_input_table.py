@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Exit codes: 0 only when what is written is right; 2 for a bad input, config or model (one line on "
         "stderr, nothing written); 3 when the CSV of the frames decoded is written but the input was damaged "
-        "or truncated (one notice line). README, \"Exit codes\".",
+        "or truncated (one notice line). README, \"Using aubench\".",
         "",
         "| case | input | aubench: exit and message | aubench writes | verdict | C++ OpenFace 2.2 |",
         "|---|---|---|---|---|---|",
