@@ -58,8 +58,15 @@ def test_import_aubench_stays_light():
 @pytest.mark.slow
 def test_wheel_installs_only_aubench(tmp_path: Path):
     """Build the wheel and read its file list: one top-level name, the presets and model manifest in it."""
+    # from a copy of the sources: building in the checkout would leave a build/ folder there, whose
+    # stale modules a later wheel could carry
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "venv", "build", "dist", "out", ".numba_cache", "__pycache__", "*.egg-info"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path), str(REPO)], check=True, capture_output=True)
+                    str(tmp_path), str(src)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("aubench-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
