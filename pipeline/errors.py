@@ -5,6 +5,7 @@ Every message says what was expected, what was received and how to fix it.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 from collections.abc import Iterable
@@ -87,6 +88,57 @@ def raise_terminated(_signum, _frame) -> None:
 
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated()
+
+
+# The signal held back by deferred_signals(), raised at the next check_stop().
+_PENDING: list[int | None] = [None]
+
+
+@contextlib.contextmanager
+def deferred_signals():
+    """Within: SIGINT and SIGTERM are recorded and raised at the next :func:`check_stop` (the run loop
+    calls it between frames), never in the middle of a compiled kernel: an exception raised by a signal
+    handler while Numba code runs comes out as ``SystemError: ... returned a result with an exception
+    set`` instead of the interrupt. A second signal raises at once (a stop that will not wait for the
+    frame, e.g. during the first frame's compilation). Main thread only; elsewhere a no-op."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def hold(signum, _frame):
+        if _PENDING[0] is None:
+            _PENDING[0] = signum
+            return
+        _PENDING[0] = None
+        _raise_signal(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _PENDING[0] = None
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    check_stop()  # one that came after the last check is not lost
+
+
+def check_stop() -> None:
+    """Raise the signal :func:`deferred_signals` held back, if any (KeyboardInterrupt or Terminated)."""
+    signum, _PENDING[0] = _PENDING[0], None
+    if signum is not None:
+        _raise_signal(signum)
+
+
+def _raise_signal(signum: int) -> None:
+    import signal
+
+    if signum == signal.SIGTERM:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as raise_terminated: a second one cannot cut the clean-up
+        raise Terminated()
+    raise KeyboardInterrupt()
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

@@ -41,7 +41,7 @@ from typing import Any, TextIO
 
 from aubench.pipeline.compile_notice import CompileNotice
 from aubench.pipeline.config import Config
-from aubench.pipeline.errors import InputError, output_error
+from aubench.pipeline.errors import InputError, check_stop, deferred_signals, output_error
 from aubench.pipeline.frame_step import FrameStep, OnlineAUs, StepResult, csv_schema, fill_record
 from aubench.pipeline.io.aligned import AlignedWriter
 from aubench.pipeline.io.claim import claim_outputs
@@ -257,15 +257,18 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         done = 0
         failed = True
         try:
-            for frame in itertools.islice(_timed_frames(iter(source), timer), frames):
-                result = step(frame.number, frame.timestamp, frame.bgr, frame.gray, timer)
-                online.add(result.record)
-                with timer("write"):
-                    outputs.write(frame.number, result)
-                timer.next_frame()
-                done += 1
-                notice.frame_done()
-                bar.update()
+            # Ctrl-C and SIGTERM stop the run between frames (deferred_signals: never inside a kernel)
+            with deferred_signals():
+                for frame in itertools.islice(_timed_frames(iter(source), timer), frames):
+                    result = step(frame.number, frame.timestamp, frame.bgr, frame.gray, timer)
+                    online.add(result.record)
+                    with timer("write"):
+                        outputs.write(frame.number, result)
+                    timer.next_frame()
+                    done += 1
+                    notice.frame_done()
+                    bar.update()
+                    check_stop()
             failed = False
         finally:
             outputs.close()

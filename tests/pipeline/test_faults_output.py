@@ -352,7 +352,7 @@ def test_signal_mid_video_keeps_a_valid_csv(tmp_path, sig, code, name):
     assert proc.poll() is None, proc.stderr.read()
     proc.send_signal(sig)
     out, err = proc.communicate()
-    assert proc.returncode == code
+    assert proc.returncode == code, err
     assert err == f"aubench run: interrupted ({name}); output written so far is kept\n"
     lines = _whole_rows(csv)
     assert len(lines) >= 3
