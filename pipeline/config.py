@@ -148,6 +148,9 @@ class LandmarkParameters:
     # Convergence threshold on ||shape change|| between NU-RLMS updates (C++: 0.01).
     convergence_threshold: float = ranged(0.01, Range("shape change in pixels that stops NU-RLMS; 0 never stops "
                                                       "early", low=0))
+    # Image mode (FaceLandmarkImg): fit the 11 rotation hypotheses from each face box instead of the frontal
+    # one (OpenFace's -multi_view 1, or -wild). Video re-detection always uses them, as OpenFace does.
+    multi_view: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,20 @@ class OutputParameters:
     landmarks_2d: bool = True
     landmarks_3d: bool = True
     pdmparams: bool = True
+    # OpenFace's -tracked: OUTDIR/<stem>.avi (a video) or <stem>.jpg (an image) with the landmarks, eye
+    # landmarks and gaze, the head-pose box and the AU intensities drawn on each frame
+    tracked: bool = False
+
+
+@dataclass(frozen=True)
+class MultiFaceParameters:
+    """FaceLandmarkVidMulti's tracker (``aubench run --multi-face``): its constants, as OpenFace 2.2 has them."""
+
+    max_faces: int = ranged(4, Range("faces tracked at once (one CLNF each)", low=1, high=64))
+    detect_every: int = ranged(8, Range("frames between face detections while a tracker is free", low=1))
+    max_failures: int = ranged(4, Range("failed frames in a row after which a face's tracker is freed", low=0))
+    overlap_iou: float = ranged(0.5, Range("box overlap (IoU) above which a detection or a second tracker is "
+                                            "dropped as the same face", low=0, high=1))
 
 
 _FOCAL = "focal length in pixels; 0 takes OpenFace's default from the frame size, a negative one mirrors the face"
@@ -255,6 +272,7 @@ class Config:
     analyser: AnalyserParameters = field(default_factory=AnalyserParameters)
     output: OutputParameters = field(default_factory=OutputParameters)
     camera: CameraParameters = field(default_factory=CameraParameters)
+    multi_face: MultiFaceParameters = field(default_factory=MultiFaceParameters)
     parity: ParityThresholds = field(default_factory=ParityThresholds)
     runtime: RuntimeParameters = field(default_factory=RuntimeParameters)
     variants: tuple[tuple[str, str], ...] = ()

@@ -288,8 +288,30 @@ class LandmarkTracker:
             s.tracking_initialised = False
         return s.detection_success, wants_detection, iterations
 
+    def fit_image(self, bgr: np.ndarray, gray: np.ndarray | None, box_xywh, *, multi_view: bool = False,
+                  timer: StageTimer = NULL_TIMER) -> TrackResult:
+        """FaceLandmarkImg on one face box: ``DetectLandmarksInImage`` from ``box_xywh`` (x, y, w, h px),
+        then its outputs: ``GetPose``, ``GetShape``, the eye landmarks and the gaze of both eyes,
+        which FaceLandmarkImg estimates whatever the validator said (``success`` is the fit's
+        ``detection_success``). The state is reset first: one image's faces do not share a fit.
+
+        ``multi_view``: the 11 rotation hypotheses (OpenFace's ``-multi_view 1`` / ``-wild``); FaceLandmarkImg's
+        default fits the frontal one only.
+        """
+        if gray is None:
+            gray = to_gray(bgr)
+        self.reset()
+        box = np.asarray(box_xywh, dtype=np.float64)
+        with timer("landmarks"):
+            fit = self.clnf.detect_from_box(np.asarray(gray, dtype=F32), box, timer, multi_view=multi_view)
+        self._adopt(fit)
+        s = self.state
+        s.tracking_initialised = True
+        return self._outputs(gray.shape[1], gray.shape[0], s.detection_success, True,
+                             list(getattr(fit, "iterations", [])), timer, gaze_always=True)
+
     def _outputs(self, width: int, height: int, success: bool, detected: bool, iterations: list,
-                 timer: StageTimer) -> TrackResult:
+                 timer: StageTimer, gaze_always: bool = False) -> TrackResult:
         s = self.state
         cam = self.config.camera
         intr = pose_ops.camera_intrinsics(width, height, cam.fx, cam.fy, cam.cx, cam.cy)
@@ -312,7 +334,7 @@ class LandmarkTracker:
                     )
                 eye_2d = np.concatenate([s.parts[name].landmarks for name in EYE_PARTS]).astype(F32)
                 eye_3d = np.concatenate([eyes_3d[name] for name in EYE_PARTS]).astype(F32)
-                if success:
+                if success or gaze_always:
                     gaze_0 = gaze_ops.estimate_gaze(pose, landmarks_3d, eyes_3d[LEFT_EYE], True)
                     gaze_1 = gaze_ops.estimate_gaze(pose, landmarks_3d, eyes_3d[RIGHT_EYE], False)
                     angle = gaze_ops.gaze_angle(gaze_0, gaze_1)
