@@ -27,7 +27,8 @@ from aubench.pipeline import __version__  # noqa: E402
 from aubench.pipeline.errors import AubenchError, raise_terminated  # noqa: E402
 
 # Order shown in --help.
-COMMANDS = ("run", "detect", "models", "variants", "profile", "parity", "ab", "report", "gate")
+COMMANDS = ("run", "FeatureExtraction", "FaceLandmarkImg", "FaceLandmarkVidMulti",
+            "detect", "models", "variants", "profile", "parity", "ab", "report", "gate")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,9 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aubench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    registered = set()
     for name in COMMANDS:
-        importlib.import_module(f"aubench.commands.{name}").register(sub)
+        module = _command_module(name)
+        if module not in registered:  # the three OpenFace programs share one module
+            importlib.import_module(f"aubench.commands.{module}").register(sub)
+            registered.add(module)
     return parser
+
+
+def _command_module(name: str) -> str:
+    from aubench.commands.openface import PROGRAMS
+
+    return "openface" if name in PROGRAMS else name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,30 +61,50 @@ def main(argv: list[str] | None = None) -> int:
     output written so far is kept in both cases. A closed stdout (``aubench ... | head``) ends the
     command quietly with 141 (128 + SIGPIPE), what a C tool killed by SIGPIPE reports.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+    from aubench.commands import openface
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in openface.PROGRAMS:
+        # OpenFace's own command line (single-dash flags): read by its module, not by argparse
+        command = argv[0]
+
+        def call() -> int:
+            return openface.main(command, argv[1:])
+    else:
+        tokens: list[str] = []
+        if argv and argv[0] == "run":  # OpenFace's flags may stand among run's own
+            own, tokens = openface.split_openface_tokens(argv[1:])
+            argv = ["run", *own]
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 0
+        if tokens:
+            args.openface = tokens
+        command = args.command
+
+        def call() -> int:
+            return args.func(args)
     previous = _install_sigterm()
     try:
-        code = int(args.func(args) or 0)
+        code = int(call() or 0)
         sys.stdout.flush()  # here, where a broken pipe is caught, not in the interpreter's exit
         return code
     except AubenchError as exc:
-        print(f"aubench {args.command}: error: {exc}", file=sys.stderr)
+        print(f"aubench {command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         name = signal.Signals(signum).name
-        print(f"aubench {args.command}: interrupted ({name}); output written so far is kept", file=sys.stderr)
+        print(f"aubench {command}: interrupted ({name}); output written so far is kept", file=sys.stderr)
         return 128 + int(signum)
     except BrokenPipeError:
         _silence_stdout()
         return 128 + 13
     except OSError as exc:  # not routed to an AubenchError where it happened: still one line, never a traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"aubench {args.command}: error: {where}{exc.strerror or exc}; check that path, its permissions and "
+        print(f"aubench {command}: error: {where}{exc.strerror or exc}; check that path, its permissions and "
               "the free space of its file system", file=sys.stderr)
         return 2
     finally:

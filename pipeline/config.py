@@ -376,6 +376,12 @@ def check_ranges(config: Config, where: str | None = None) -> Config:
         for f in fields(params):
             if "range" in f.metadata:
                 check_value(section, f.name, getattr(params, f.name), where)
+    cam = config.camera
+    for a, b in (("fx", "fy"), ("cx", "cy")):
+        if (getattr(cam, a) == 0) != (getattr(cam, b) == 0):
+            raise ConfigError(f"{where}: [camera] {a} = {_num(getattr(cam, a))}, {b} = {_num(getattr(cam, b))}: expected "
+                              f"both or neither (0 takes OpenFace's default for both); give {a} and {b} together "
+                              f"(OpenFace: -{a} and -{b})")
     return config
 
 
@@ -498,7 +504,8 @@ def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
         else:
             raise ConfigError(unknown_name("section", name, _SECTIONS, "command line"))
     # a Config built in Python (aubench.extract(config=Config(...))) has not been checked yet
-    return check_ranges(dataclasses.replace(config, **changes))
+    where = f"{config.source or 'config'} with the command line / API overrides" if changes else None
+    return check_ranges(dataclasses.replace(config, **changes), where)
 
 
 def to_dict(config: Config) -> dict[str, Any]:
