@@ -41,6 +41,8 @@ RUN_OPTIONS: dict[str, Any] = {
     "raw_landmarks": False,  # --raw-landmarks: with landmarks_from, give the AU stage the CSV's rounded landmarks
     "workers": None,  # --workers N: processes for a folder of videos (0: all cores; default: config [runtime])
     "quiet": False,  # --quiet: no progress bar and no compile notice on stderr
+    "multi_face": False,  # --multi-face: videos as FaceLandmarkVidMulti does them (up to 4 faces, face_id)
+    "sequence": False,  # --sequence: a folder of images is one video (FeatureExtraction -fdir), not photos
 }
 # The column extract() puts first for a folder (or a list of videos): which file each row comes from.
 INPUT_COLUMN = "input"
@@ -373,8 +375,10 @@ def extract(path: str | Path, config: str | Path | Config = "fast", *, frames: i
     Parameters
     ----------
     path : str or path
-        A video file, an image, a folder of images (one sequence, as OpenFace reads it), a
-        folder of videos, or a ``.txt`` list of videos (one path per line).
+        A video file (FeatureExtraction), an image or a folder of images (FaceLandmarkImg: every
+        face of each image), a folder of videos, or a ``.txt`` list of videos and images (one path
+        per line). ``sequence=True`` makes a folder of images one video; ``multi_face=True`` tracks
+        up to 4 faces per video (FaceLandmarkVidMulti).
     config : str, path or Config, default ``"fast"``
         A shipped preset (``"fast"``, ``"reference"``, ...), a TOML file (as ``aubench run --config``)
         or a :class:`aubench.pipeline.config.Config`.
@@ -389,16 +393,18 @@ def extract(path: str | Path, config: str | Path | Config = "fast", *, frames: i
         The other options of ``aubench run`` (:data:`RUN_OPTIONS`): ``landmarks_from`` (an OpenFace
         CSV of this video whose landmarks, pose and gaze are replayed: the AU stage alone),
         ``raw_landmarks`` (with it, the CSV's rounded landmarks), ``workers`` (processes for a
-        folder of videos; 0: all cores) and ``quiet`` (no progress bar on stderr).
+        folder of videos; 0: all cores), ``multi_face``, ``sequence`` and ``quiet`` (no progress bar
+        on stderr).
 
     Returns
     -------
     pandas.DataFrame
-        One row per frame with exactly the columns of the CSV (OpenFace FeatureExtraction's
-        714 with the default outputs) and its numbers, rounded as the CSV rounds them, AU
-        columns after the offline post-processing. For a folder or a list, one DataFrame for
-        all its inputs with a first column ``input``: the file each row comes from (the image of
-        a folder of images, the video of a folder of videos); ``frame`` counts within each video.
+        Exactly the columns and numbers of the CSV (OpenFace FeatureExtraction's 714 for a video,
+        FaceLandmarkImg's 711 (``face,confidence,...``) for an image: one row per face,
+        FaceLandmarkVidMulti's for ``multi_face``), rounded as the CSV rounds them, AU columns of a
+        video after the offline post-processing. For a folder or a list, one DataFrame for all its
+        inputs with a first column ``input``: the file each row comes from (``frame`` counts within
+        each video; an image without a face has no row).
 
     Raises
     ------
@@ -411,8 +417,11 @@ def extract(path: str | Path, config: str | Path | Config = "fast", *, frames: i
     >>> import aubench
     >>> table = aubench.extract("video.mp4", frames=30)  # doctest: +SKIP
     >>> table[["frame", "success", "AU12_r", "AU12_c"]].head()  # doctest: +SKIP
+    >>> faces = aubench.extract("group_photo.jpg")  # doctest: +SKIP
+    >>> faces[["face", "confidence", "AU12_r"]]  # doctest: +SKIP
     """
-    from aubench.pipeline.batch import check_stems, plan_inputs, resolve_workers
+    from aubench.pipeline.batch import resolve_workers
+    from aubench.pipeline.inputs import plan_run
 
     unknown = sorted(set(options) - set(RUN_OPTIONS))
     if unknown:
@@ -422,11 +431,16 @@ def extract(path: str | Path, config: str | Path | Config = "fast", *, frames: i
     cfg = build(config, variants)
     if frames is not None and (isinstance(frames, bool) or not isinstance(frames, int) or frames < 1):
         raise InputError(f"frames={frames!r}: expected a positive number of frames, or None for all of them")
-    videos = plan_inputs(path, opts["landmarks_from"])
+    plan = plan_run([path], sequence_dirs=bool(opts["sequence"]), video_only=bool(opts["multi_face"]),
+                    landmarks_from=opts["landmarks_from"], program="aubench.extract")
     progress_stream = None if opts["quiet"] or not cfg.runtime.progress else sys.stderr
-    if videos is None:
-        return _extract_one(Path(path), cfg, models, frames, opts, progress_stream)
-    check_stems(videos)
+    single = Path(path).is_file() and len(plan) == 1
+    if plan.images or opts["multi_face"]:
+        return _extract_through_files(plan, cfg, models, frames, bool(opts["multi_face"]), progress_stream,
+                                      named=not single)
+    videos = plan.tracked
+    if len(videos) == 1 and (single or plan.sequences):
+        return _extract_one(videos[0], cfg, models, frames, opts, progress_stream)
     workers = resolve_workers(cfg.runtime.workers if opts["workers"] is None else opts["workers"], len(videos))
     if workers > 1:
         return _extract_in_workers(videos, cfg, models, frames, workers, progress_stream)
@@ -440,6 +454,45 @@ def extract(path: str | Path, config: str | Path | Config = "fast", *, frames: i
     finally:
         feeder.close()
     return _with_input_column(parts, [[v.name] for v in videos])
+
+
+def _extract_through_files(plan: Any, cfg: Config, models: str | Path | None, frames: int | None, multi_face: bool,
+                           progress_stream: TextIO | None, *, named: bool) -> pd.DataFrame:
+    """Photos (FaceLandmarkImg) and multi-face videos: their runs write CSVs in a temporary folder, read back."""
+    import tempfile
+
+    import pandas as pd
+
+    progress = progress_stream is not None
+    parts, names = [], []
+    with tempfile.TemporaryDirectory(prefix="aubench-extract-") as tmp:
+        if plan.images:
+            from aubench.pipeline.images import run_images
+
+            result = run_images(plan.images, tmp, cfg, progress=progress, models_dir=models,
+                                progress_stream=progress_stream)
+            if result.failed:
+                raise InputError("; ".join(f"{o.path}: {o.error}" for o in result.failed))
+            for outcome in result.images:
+                if outcome.csv is not None:
+                    parts.append(pd.read_csv(outcome.csv))
+                    names.append([Path(outcome.path).name])
+        if multi_face:
+            from aubench.pipeline.multi_face import run_multi_face
+
+            for video in plan.tracked:
+                run = run_multi_face(video, tmp, cfg, frames=frames, progress=progress, models_dir=models,
+                                     progress_stream=progress_stream)
+                parts.append(pd.read_csv(run.csv))
+                names.append([Path(video).name])
+    if not parts:  # no face in any image: no CSV (as OpenFace), an empty table with the image schema
+        from aubench.pipeline.io.csv_out import CsvSchema
+
+        columns = CsvSchema.from_output(cfg.output, sequence=False).columns()
+        return pd.DataFrame(columns=[INPUT_COLUMN, *columns] if named else columns)
+    if not named and len(parts) == 1:
+        return parts[0]
+    return _with_input_column(parts, names)
 
 
 def _extract_one(path: Path, cfg: Config, models: str | Path | None, frames: int | None, opts: dict[str, Any],
