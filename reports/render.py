@@ -71,27 +71,23 @@ def _parity_text(p: dict[str, Any] | None) -> str:
 
 # --------------------------------------------------------------------------- rows
 
-def cpp_fps(clip: str, timing_md: Path | None = None) -> dict[str, float]:
-    """C++ OpenFace FeatureExtraction's median fps on ``clip`` from the shared reference's TIMING.md.
+def cpp_runs(docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """C++ OpenFace's whole runs measured side by side on this machine, by clip name.
 
-    ``{"single": fps, "default": fps}`` (single-threaded, default threads); empty
-    when the file or the clip is absent. Those runs include model loading
-    (about 0.5-1 s), so the ratio slightly favours us on short clips.
+    From the whole-run A/B results with a C++ arm (``aubench ab cpp:BUILD CONFIG CLIP``): the median
+    wall seconds of its runs, the frames it wrote and which result it came from. Never a figure from
+    another machine: a clip without such a result here has no "vs C++".
     """
-    if timing_md is None:
-        from aubench.harness.paths import shared_dir
-
-        timing_md = shared_dir() / "reference" / "TIMING.md"
-    if not timing_md.is_file():
-        return {}
-    out = {}
-    for line in timing_md.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 8 and cells[0] == clip and cells[2] in ("single", "default"):
-            try:
-                out.setdefault(cells[2], float(cells[7]))
-            except ValueError:
-                continue
+    out: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        ab = doc.get("ab") if doc.get("kind") == "ab" else None
+        if not ab or ab.get("mode") != "whole_run":
+            continue
+        for arm in ("a", "b"):
+            a = ab[arm]
+            if a.get("kind") == "cpp" and a.get("wall_s", {}).get("median"):
+                out[_workload_id(doc)[0]] = {"wall_s": a["wall_s"]["median"], "frames": a.get("frames"),
+                                             "source": doc["label"]}
     return out
 
 
@@ -103,11 +99,12 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     the same workload (parity runs also write HOG and
     aligned faces, so their timings are not the same work); a row without its
     own parity takes that of a parity result of the same config name and workload.
-    "vs C++" is given only for whole-clip runs of the whole pipeline, which is
-    what C++ OpenFace's figure measures.
+    "vs C++" is given only for whole-clip runs of the whole pipeline, and only from C++ runs measured
+    beside them on this machine (:func:`cpp_runs`).
     """
     parity_of = {(d.get("config", {}).get("name"), _workload_id(d)): d["parity"]
                  for d in docs if d["kind"] == "parity" and d.get("parity")}
+    cpp_of = cpp_runs(docs)
     rows = []
     for doc in docs:
         arms = []
@@ -146,14 +143,15 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         base = by_workload.get(r["wid"])
         r["speedup"] = r["paired"] if r["paired"] is not None else (base / r["ms"] if base and r["ms"] else None)
         whole_pipeline = r["wid"][1] is None and r["wid"][2] is None
-        cpp = cpp_fps(r["wid"][0]).get("single") if whole_pipeline else None
-        r["vs_cpp"] = r["fps"] / cpp if cpp and r["fps"] else None
-        # whole runs: C++'s run time (frames / its fps, model loading included) over ours (first frame included)
-        r["vs_cpp_run"] = (r["frames"] / cpp) / r["wall"] if cpp and r["frames"] and r.get("wall") else None
-        # the same with the run's JIT warm-up (Numba compiling or loading its cache) reported apart
+        cpp = cpp_of.get(r["wid"][0]) if whole_pipeline else None
+        if cpp and cpp.get("frames") not in (None, r["frames"]):
+            cpp = None  # not the same work (a run that stopped early)
+        # whole runs: C++'s run time over ours; the run's JIT warm-up (Numba compiling or loading its cache) apart
+        r["vs_cpp_run"] = cpp["wall_s"] / r["wall"] if cpp and r.get("wall") else None
         jit = r.get("jit") or 0.0
-        r["vs_cpp_run_nojit"] = ((r["frames"] / cpp) / (r["wall"] - jit)
-                                 if cpp and r["frames"] and r.get("wall") and r["wall"] > jit else None)
+        r["vs_cpp_run_nojit"] = (cpp["wall_s"] / (r["wall"] - jit) if cpp and r.get("wall") and r["wall"] > jit
+                                 else None)
+        r["vs_cpp_source"] = cpp["source"] if cpp else None
     return rows
 
 
@@ -326,24 +324,24 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
     rows = phase_rows(docs)
     if rows:
         d.heading("Phase table")
+        sources = sorted({r["vs_cpp_source"] for r in rows if r.get("vs_cpp_source")})
         d.para("ms/frame: mean wall time per frame after the first (the first frame, with model loading and JIT "
                "compilation, is reported apart; periodic work such as the running-median updates counts), FPS its "
-               "inverse; median: a typical frame. Speedup: for A/B arms, the experiment's paired estimate "
+               "inverse; median: a typical frame. Whole-run A/B arms (fresh processes, start-up included) show "
+               "their run time per frame instead. Speedup: for A/B arms, the experiment's paired estimate "
                "(1 / median of per-pair B/A ratios, arm A = 1); otherwise against the reference configuration (else "
                "the first row) on the same workload, measured separately, so only large differences mean anything "
-               "on a busy machine. vs C++, steady: our FPS after the first frame over C++ OpenFace "
-               "FeatureExtraction's single-thread FPS on the same clip (reference/TIMING.md, whole runs including "
-               "model loading); vs C++, run: C++'s whole-run time over ours (run s: models, JIT cache, first frame "
-               "and every other frame, but not the interpreter start, ~0.4 s); JIT s: the part of run s spent in "
-               "Numba (compiling or loading its cache), reported apart, and vs C++ without it; all for whole-clip "
-               "runs of the whole pipeline only (not with replayed landmarks or a frame limit).")
+               "on a busy machine. vs C++, run: C++ OpenFace FeatureExtraction's whole-run time (measured on this "
+               "machine beside ours: " + (", ".join(sources) if sources else "none in these results; run "
+               "`aubench ab cpp:BUILD_DIR fast CLIP -o cpp.json` and add it") + ") over ours (run s: models, JIT "
+               "cache, every frame; an in-process run leaves out the interpreter start, ~0.4 s); JIT s: the part of "
+               "run s spent in Numba (compiling or loading its cache), reported apart, and vs C++ without it; "
+               "whole-clip runs of the whole pipeline only (not with replayed landmarks or a frame limit).")
         d.table(["configuration", "from", "workload", "frames", "ms/frame", "median", "speedup", "FPS",
-                 "vs C++, steady", "run s", "vs C++, run", "JIT s", "vs C++, run w/o JIT", "first frame ms",
-                 "parity"],
+                 "run s", "vs C++, run", "JIT s", "vs C++, run w/o JIT", "first frame ms", "parity"],
                 [[r["label"], r["source"], r["workload"], r["frames"], _fmt(r["ms"]), _fmt(r["median"]),
                   _fmt(r["speedup"], ".2f") + "x"
                   if r["speedup"] else "-", _fmt(r["fps"], ".1f"),
-                  _fmt(r["vs_cpp"], ".2f") + "x" if r["vs_cpp"] else "-",
                   _fmt(r["wall"], ".2f") if r.get("wall") else "-",
                   _fmt(r["vs_cpp_run"], ".2f") + "x" if r["vs_cpp_run"] else "-",
                   _fmt(r["jit"], ".2f") if r.get("jit") is not None else "-",

@@ -73,10 +73,10 @@ def run_ab(config_a: config_mod.Config, config_b: config_mod.Config, input_path:
                   "timing": workload_mod.timing_section(runs_b[-1])},
             "ratios": ratios,
             "comparison": comparison.as_dict(),
-            "summary": comparison.describe(),
+            "summary": comparison.describe(config_a.name, config_b.name),
             "cpu_ratios": cpu_ratios,
             "cpu_comparison": cpu_comparison.as_dict(),
-            "cpu_summary": "process CPU time: " + cpu_comparison.describe(),
+            "cpu_summary": "process CPU time: " + cpu_comparison.describe(config_a.name, config_b.name),
         }
         reference = reference or parity.find_reference(input_path)
         if reference is not None:

@@ -88,12 +88,21 @@ class Comparison:
     def as_dict(self) -> dict[str, float | int | str | bool]:
         return dict(self.__dict__)
 
-    def describe(self) -> str:
+    def describe(self, label_a: str = "A", label_b: str = "B") -> str:
+        """One line naming both arms: the ratio with its interval and which arm the verdict favours."""
         speed = 1.0 / self.ratio if self.ratio > 0 else float("inf")
-        why = "" if self.verdict != "no change" else (
-            " (not significant)" if not self.significant else f" (within the minimum effect of {self.min_effect:.0%})")
         return (f"B/A time ratio {self.ratio:.3f} [{self.ci_low:.3f}, {self.ci_high:.3f}] "
-                f"({self.confidence:.0%} CI, n={self.n}), B is {speed:.2f}x A's speed: {self.verdict}{why}")
+                f"({self.confidence:.0%} CI, n={self.n}), B ({label_b}) runs at {speed:.2f}x the speed of A "
+                f"({label_a}): {self.verdict_text(label_a, label_b)}")
+
+    def verdict_text(self, label_a: str = "A", label_b: str = "B") -> str:
+        """The verdict in words that name the arm: "B (fast) is faster", or why there is none."""
+        if self.verdict == "faster":
+            return f"B ({label_b}) is faster"
+        if self.verdict == "slower":
+            return f"A ({label_a}) is faster"
+        return "no change (" + ("not significant" if not self.significant
+                                else f"within the minimum effect of {self.min_effect:.0%}") + ")"
 
 
 def verdict(ratio: float, ci: tuple[float, float], n: int, min_effect: float = DEFAULT_MIN_EFFECT) -> tuple[bool, str]:

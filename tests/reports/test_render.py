@@ -75,24 +75,36 @@ def test_report_of_a_non_result_is_a_one_line_error(tmp_path, capsys):
     assert len(err) == 1 and "expected an aubench result" in err[0]
 
 
-def test_cpp_fps_reads_the_shared_timing_table():
-    fps = render.cpp_fps("default.wmv")
-    assert fps["single"] == pytest.approx(38.2) and fps["default"] == pytest.approx(51.5)
-    assert render.cpp_fps("not-a-clip.avi") == {}
+def _cpp_ab(wall_cpp: float, wall_fast: float) -> dict:
+    """A whole-run A/B result with C++ as arm A, as `aubench ab cpp:BUILD fast default.wmv` writes it."""
+    def arm(label, kind, wall):
+        return {"label": label, "kind": kind, "wall_s": {"median": wall}, "frames": 288,
+                "timing": {"ms_per_frame": wall * 1000 / 288, "ms_per_frame_mean": wall * 1000 / 288,
+                           "frames": 288, "wall_s": wall, "fps": 288 / wall, "whole_run": True}}
+    return {"kind": "ab", "label": "C++ FeatureExtraction vs fast", "config": {"name": "fast"},
+            "workload": {"input": "/x/default.wmv", "frames": None, "landmarks_from": None},
+            "ab": {"mode": "whole_run", "pairs": 3, "a": arm("C++ FeatureExtraction", "cpp", wall_cpp),
+                   "b": arm("fast", "aubench", wall_fast), "ratios": [wall_fast / wall_cpp] * 3,
+                   "comparison": {"ratio": wall_fast / wall_cpp, "ci_low": 0.5, "ci_high": 0.7, "verdict": "faster"}}}
 
 
-def test_phase_rows_compare_whole_runs_with_cpp_both_ways():
-    """A whole-clip profile of default.wmv: steady FPS against C++'s run FPS, and run time against C++'s."""
+def test_vs_cpp_comes_only_from_cpp_runs_measured_beside_ours():
+    """A whole-clip profile of default.wmv against C++'s whole run measured here by `aubench ab cpp:...`;
+    without such a run (or for a partial clip) there is no "vs C++", never a figure from another machine."""
     doc = {"kind": "profile", "label": "fast", "config": {"name": "fast"},
            "workload": {"input": "/x/default.wmv", "frames": None, "landmarks_from": None},
            "timing": {"frames": 288, "wall_s": 6.0, "fps": 60.0, "throughput_fps": 60.0,
                       "ms_per_frame": 16.5, "ms_per_frame_mean": 16.7, "first_frame_ms": 1200.0}}
     limited = {**doc, "workload": {**doc["workload"], "frames": 30}}
-    full, short = render.phase_rows([doc, limited])
-    assert full["vs_cpp"] == pytest.approx(60.0 / 38.2)
-    assert full["vs_cpp_run"] == pytest.approx((288 / 38.2) / 6.0)
+    (alone,) = render.phase_rows([doc])
+    assert alone["vs_cpp_run"] is None and alone["vs_cpp_run_nojit"] is None
+    rows = render.phase_rows([doc, limited, _cpp_ab(15.0, 9.0)])
+    full, short = [r for r in rows if r["source"] == "profile"]
+    assert full["vs_cpp_run"] == pytest.approx(15.0 / 6.0) and full["vs_cpp_source"] == "C++ FeatureExtraction vs fast"
     assert full["vs_cpp_run_nojit"] == pytest.approx(full["vs_cpp_run"])  # no JIT figure: nothing apart
-    assert short["vs_cpp"] is None and short["vs_cpp_run"] is None and short["vs_cpp_run_nojit"] is None
+    assert short["vs_cpp_run"] is None and short["vs_cpp_run_nojit"] is None
+    cpp_arm, fast_arm = [r for r in rows if r["source"].startswith("A/B")]
+    assert cpp_arm["vs_cpp_run"] == pytest.approx(1.0) and fast_arm["vs_cpp_run"] == pytest.approx(15.0 / 9.0)
     jitted = {**doc, "timing": {**doc["timing"], "jit_s": 0.5}}
-    (row,) = render.phase_rows([jitted])
-    assert row["vs_cpp_run_nojit"] == pytest.approx((288 / 38.2) / 5.5)
+    (row,) = [r for r in render.phase_rows([jitted, _cpp_ab(15.0, 9.0)]) if r["source"] == "profile"]
+    assert row["vs_cpp_run_nojit"] == pytest.approx(15.0 / 5.5)
