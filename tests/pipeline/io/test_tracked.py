@@ -1,8 +1,9 @@
-"""OpenFace's -tracked output: drawing on frames and the MJPG video."""
+"""OpenFace's -tracked output: drawing on frames, the MJPG video, and the run loop writing it."""
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import cv2
 import numpy as np
@@ -11,11 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from aubench.pipeline import extract
+from aubench.pipeline.config import Config, preset, with_overrides
 from aubench.pipeline.errors import OutputError
 from aubench.pipeline.io.openface_csv import read_openface_csv
 from aubench.pipeline.io.records import FaceRecord
 from aubench.pipeline.io.tracked import TrackedVideo, annotate, head_box, project, write_tracked_image
 from tests.conftest import MEDIA, REFERENCE
+from tests.pipeline.test_extract import ExplodingTracker, FakeAnalyser
 
 VIDEO = MEDIA / "default.wmv"
 REF_CSV = REFERENCE / "default" / "default.csv"
@@ -202,3 +206,74 @@ def test_write_tracked_image(tmp_path):
     assert cv2.imread(str(tmp_path / "a.jpg")).shape == (40, 50, 3)
     with pytest.raises(OutputError, match="no-such-folder"):
         write_tracked_image(tmp_path / "no-such-folder" / "a.jpg", img)
+
+
+# ------------------------------------------------------------------------------------ the run loop
+def test_run_without_tracked_writes_no_video(tmp_path):
+    res = extract.run(VIDEO, tmp_path, Config(), frames=3, landmarks_from=REF_CSV, analyser=FakeAnalyser(),
+                      progress=False)
+    assert res.tracked is None and not list(tmp_path.glob("*.avi")) and "avi" not in res.summary()
+
+
+def test_replayed_run_writes_one_annotated_frame_per_frame(tmp_path):
+    cfg = with_overrides(Config(), output={"tracked": True})
+    res = extract.run(VIDEO, tmp_path, cfg, frames=6, landmarks_from=REF_CSV, analyser=FakeAnalyser(), progress=False)
+    assert res.tracked == tmp_path / "default.avi" and f"wrote {res.tracked}" in res.summary()
+    frames = read_all_frames(res.tracked)
+    assert len(frames) == 6 and frames[0].shape == (480, 640, 3)
+    assert cv2.VideoCapture(str(res.tracked)).get(cv2.CAP_PROP_FPS) == pytest.approx(15)
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), RuntimeError("stage bug")])
+def test_interrupted_run_leaves_a_playable_video_of_the_frames_done(tmp_path, exc):
+    cfg = with_overrides(Config(), output={"tracked": True})
+    with pytest.raises(type(exc)):
+        extract.run(VIDEO, tmp_path, cfg, frames=20, tracker=ExplodingTracker(5, exc), analyser=FakeAnalyser(),
+                    progress=False)
+    rows = len(read_openface_csv(tmp_path / "default.csv"))
+    assert rows == 5 and len(read_all_frames(tmp_path / "default.avi")) == rows
+
+
+def test_run_stopped_before_its_first_frame_leaves_no_video(tmp_path):
+    cfg = with_overrides(Config(), output={"tracked": True})
+    with pytest.raises(KeyboardInterrupt):
+        extract.run(VIDEO, tmp_path, cfg, frames=5, tracker=ExplodingTracker(0, KeyboardInterrupt()),
+                    analyser=FakeAnalyser(), progress=False)
+    assert not (tmp_path / "default.avi").exists() and not (tmp_path / "default.csv").exists()
+
+
+def test_image_run_writes_a_jpg_and_never_over_its_input(tmp_path):
+    cfg = with_overrides(Config(), output={"tracked": True})
+    res = extract.run(MEDIA / "sample1.jpg", tmp_path / "out", cfg, landmarks_from=REFERENCE / "images" / "sample1.csv",
+                      analyser=FakeAnalyser(), progress=False)
+    assert res.tracked == tmp_path / "out" / "sample1.jpg"
+    assert cv2.imread(str(res.tracked)).shape == cv2.imread(str(MEDIA / "sample1.jpg")).shape
+    own = tmp_path / "sample1.jpg"
+    shutil.copy(MEDIA / "sample1.jpg", own)
+    before = own.read_bytes()
+    with pytest.raises(OutputError, match="overwrite the input"):
+        extract.run(own, tmp_path, cfg, landmarks_from=REFERENCE / "images" / "sample1.csv", analyser=FakeAnalyser(),
+                    progress=False)
+    assert own.read_bytes() == before
+
+
+def test_image_folder_run_writes_a_video_at_30_fps(tmp_path):
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    shutil.copy(MEDIA / "sample1.jpg", folder / "1.jpg")  # one image: the replayed CSV has one row
+    cfg = with_overrides(Config(), output={"tracked": True})
+    res = extract.run(folder, tmp_path / "out", cfg, landmarks_from=REFERENCE / "images" / "sample1.csv",
+                      analyser=FakeAnalyser(), progress=False)
+    assert res.tracked == tmp_path / "out" / "seq.avi"
+    assert len(read_all_frames(res.tracked)) == 1
+    assert cv2.VideoCapture(str(res.tracked)).get(cv2.CAP_PROP_FPS) == pytest.approx(30)
+
+
+@pytest.mark.slow
+def test_real_run_writes_a_frame_exact_tracked_video(tmp_path):
+    """The fast preset's tracker and AU stage on 30 frames: 30 video frames of the input's size, 30 CSV rows."""
+    cfg = with_overrides(preset("fast"), output={"tracked": True})
+    res = extract.run(VIDEO, tmp_path, cfg, frames=30, progress=False)
+    frames = read_all_frames(tmp_path / "default.avi")
+    assert res.tracked == tmp_path / "default.avi"
+    assert len(frames) == 30 == len(read_openface_csv(res.csv)) and frames[0].shape == (480, 640, 3)
