@@ -140,7 +140,7 @@ class _Style:
         h, w = shape[:2]
         self.scale = max(min(w / 640.0, h / 480.0), 0.25)
         self.line = max(1, int(round(self.scale)))
-        self.dot = max(1, int(round(self.scale)))
+        self.dot = max(1, int(round(1.5 * self.scale)))  # 2 px at 640x480: a 1 px dot is lost to MJPG
         self.font = cv2.FONT_HERSHEY_SIMPLEX
         self.font_scale = 0.42 * self.scale
         self.text = max(1, int(round(self.scale)))
@@ -256,11 +256,12 @@ def _au_rows(face: FaceRecord) -> list[tuple[str, float | None, float | None]]:
     return [(n, face.au_intensity.get(n), face.au_occurrence.get(n)) for n in names]
 
 
-def _panel_rect(img_shape, rows: int, face_rect, style: _Style) -> tuple[int, int, int, int, int]:
+def _panel_rect(img_shape, rows: int, face_rect, style: _Style, title: str) -> tuple[int, int, int, int, int]:
     """(x0, y0, x1, y1, row height) of the AU panel: on the side of the frame away from the face."""
     h, w = img_shape[:2]
     row_h = max(8, min(int(round(18 * style.scale)), (h - 8) // (rows + 1)))
-    pw = min(int(round(190 * style.scale)), w // 2)
+    fs = min(style.font_scale, row_h / 30.0)
+    pw = min(max(int(round(190 * style.scale)), style.text_size(title, fs)[0] + int(10 * style.scale)), w // 2)
     ph = row_h * (rows + 1) + int(6 * style.scale)
     margin = int(6 * style.scale)
     left = (margin, margin, margin + pw, margin + ph)
@@ -276,12 +277,13 @@ def _panel_rect(img_shape, rows: int, face_rect, style: _Style) -> tuple[int, in
     return (*(right if overlap(right) <= overlap(left) else left), row_h)
 
 
-def _draw_au_panel(img: np.ndarray, face: FaceRecord, style: _Style, face_rect) -> None:
+def _draw_au_panel(img: np.ndarray, face: FaceRecord, style: _Style, face_rect, au_values: str) -> None:
     rows = _au_rows(face)
     if not rows:
         return
     h, w = img.shape[:2]
-    x0, y0, x1, y1, row_h = _panel_rect(img.shape, len(rows), face_rect, style)
+    title = f"face {face.face_id} AU intensity ({au_values})"
+    x0, y0, x1, y1, row_h = _panel_rect(img.shape, len(rows), face_rect, style, title)
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if x1 <= x0 or y1 <= y0:
         return
@@ -289,10 +291,10 @@ def _draw_au_panel(img: np.ndarray, face: FaceRecord, style: _Style, face_rect) 
     roi[:] = (roi.astype(np.float32) * (1.0 - PANEL_ALPHA)).astype(np.uint8)
     fs = min(style.font_scale, row_h / 30.0)
     pad = max(2, int(4 * style.scale))
-    _draw_text(img, f"face {face.face_id} AU intensity (online)", (x0 + pad, y0 + row_h - pad // 2), style,
+    _draw_text(img, title, (x0 + pad, y0 + row_h - pad // 2), style,
                font_scale=fs)
     name_w = style.text_size("AU00", fs)[0] + pad
-    value_w = style.text_size("0.00", fs)[0] + pad
+    value_w = style.text_size("-0.00", fs)[0] + pad  # online values are unclipped: some are negative
     bar_x0, bar_x1 = x0 + pad + name_w, x1 - pad - value_w
     for k, (name, value, occurrence) in enumerate(rows):
         top = y0 + row_h * (k + 1) + pad // 2
@@ -302,7 +304,7 @@ def _draw_au_panel(img: np.ndarray, face: FaceRecord, style: _Style, face_rect) 
         colour = BAR_ON if on else BAR_OFF
         bar_top, bar_bottom = top + pad // 2, top + row_h - pad
         if value is not None and np.isfinite(value):
-            frac = min(max(float(value) / AU_MAX, 0.0), 1.0)
+            frac = min(max(float(value) / AU_MAX, 0.0), 1.0)  # the bar clamps to 0-5, the number does not
             cv2.rectangle(img, (bar_x0, bar_top), (bar_x1, bar_bottom), (90, 90, 90), 1)
             if frac > 0:
                 end = bar_x0 + int(round(frac * (bar_x1 - bar_x0)))
@@ -322,7 +324,7 @@ def _strongest_aus(face: FaceRecord, n: int = 3) -> list[str]:
 
 
 def annotate(bgr: np.ndarray, faces: Sequence[FaceRecord], intrinsics: Intrinsics, *,
-             au_panel: bool = True) -> np.ndarray:
+             au_panel: bool = True, au_values: str = "online") -> np.ndarray:
     """A copy of ``bgr`` with the faces drawn on it, as OpenFace's ``-tracked`` frames (``Visualizer``).
 
     Parameters
@@ -338,6 +340,8 @@ def annotate(bgr: np.ndarray, faces: Sequence[FaceRecord], intrinsics: Intrinsic
         green when the occurrence is 1, grey when not) on the side of the frame away from the face.
         Several (a crowd, where a panel would cover faces): each face's three strongest present AUs
         under it. Values are whatever the records hold (a run's: the online ones).
+    au_values : which AU values the records hold, for the panel's title ("online" in a run; e.g.
+        "post-processed" for records read from a finished CSV).
 
     Returns
     -------
@@ -371,7 +375,7 @@ def annotate(bgr: np.ndarray, faces: Sequence[FaceRecord], intrinsics: Intrinsic
     if not faces:
         _label(img, ["no face"], None, style, LOST_COLOUR)
     if panel_face is not None:
-        _draw_au_panel(img, panel_face, style, _face_rect(panel_face))
+        _draw_au_panel(img, panel_face, style, _face_rect(panel_face), au_values)
     return img
 
 
