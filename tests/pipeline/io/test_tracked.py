@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from aubench.pipeline import extract
 from aubench.pipeline.config import Config, preset, with_overrides
-from aubench.pipeline.errors import OutputError
+from aubench.pipeline.errors import OutputError, Terminated
 from aubench.pipeline.io.openface_csv import read_openface_csv
 from aubench.pipeline.io.records import FaceRecord
 from aubench.pipeline.io.tracked import TrackedVideo, annotate, head_box, project, write_tracked_image
@@ -224,8 +224,9 @@ def test_replayed_run_writes_one_annotated_frame_per_frame(tmp_path):
     assert cv2.VideoCapture(str(res.tracked)).get(cv2.CAP_PROP_FPS) == pytest.approx(15)
 
 
-@pytest.mark.parametrize("exc", [KeyboardInterrupt(), RuntimeError("stage bug")])
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), Terminated(), RuntimeError("stage bug")])
 def test_interrupted_run_leaves_a_playable_video_of_the_frames_done(tmp_path, exc):
+    """Ctrl-C, SIGTERM (as check_stop raises them between frames) or a failing stage: the video is closed with the CSV."""
     cfg = with_overrides(Config(), output={"tracked": True})
     with pytest.raises(type(exc)):
         extract.run(VIDEO, tmp_path, cfg, frames=20, tracker=ExplodingTracker(5, exc), analyser=FakeAnalyser(),
