@@ -11,7 +11,10 @@ Mirrors ``FeatureExtraction.cpp``'s main loop. For every frame of the input
    online predictions);
 
 then the loop writes the CSV row, the ``.hog`` record and the aligned face
-(``RecorderOpenFace::WriteObservation``), each flushed as written.
+(``RecorderOpenFace::WriteObservation``), each flushed as written, and with ``[output] tracked``
+the frame with its landmarks, gaze, head box and online AU values drawn on it
+(``RecorderOpenFace::WriteObservationTracked``: ``<stem>.avi``, or ``<stem>.jpg`` for one image;
+:mod:`aubench.pipeline.io.tracked`). Nothing is drawn when it is off.
 
 After the last frame the AU columns are rewritten with the offline post-processed
 values (``FaceAnalyser::PostprocessOutputFile``). A run stopped before that (Ctrl-C, SIGTERM,
@@ -41,13 +44,14 @@ from typing import Any, TextIO
 
 from aubench.pipeline.compile_notice import CompileNotice
 from aubench.pipeline.config import Config
-from aubench.pipeline.errors import InputError, check_stop, deferred_signals, output_error
+from aubench.pipeline.errors import InputError, OutputError, check_stop, deferred_signals, output_error
 from aubench.pipeline.frame_step import FrameStep, OnlineAUs, StepResult, csv_schema, fill_record
 from aubench.pipeline.io.aligned import AlignedWriter
 from aubench.pipeline.io.claim import claim_outputs
 from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, remove_stale_temporaries, rewrite_au_columns
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.io.hog_file import HogWriter
+from aubench.pipeline.io.tracked import TrackedVideo, annotate, write_tracked_image
 from aubench.pipeline.progress import progress_bar, progress_writer
 from aubench.pipeline.replay import ReplayedFrame, ReplayTracker
 from aubench.pipeline.run_result import RunResult, peak_rss_mb
@@ -146,9 +150,19 @@ def _stages(config: Config, models_dir: str | Path | None, tracker: Tracker | No
     return tracker, analyser, ran
 
 
+def tracked_path(out_dir: Path, source: Any) -> Path:
+    """OpenFace's ``-tracked`` output: ``<stem>.jpg`` for one image (as FaceLandmarkImg), ``<stem>.avi`` for a
+    video or a folder of images; an OutputError when that is the input itself (``-o`` the input's folder)."""
+    path = out_dir / f"{source.stem}{'.jpg' if source.kind == 'image' else '.avi'}"
+    if path.exists() and source.path.exists() and path.samefile(source.path):
+        raise OutputError(f"{path}: the tracked output would overwrite the input; choose another -o")
+    return path
+
+
 class _Outputs:
     """What a run writes: the CSV, and with the AU stage the ``.hog`` file and the aligned faces
-    (``[output] hogalign``, ``simalign``), plus ``<stem>_of_details.txt`` written on opening."""
+    (``[output] hogalign``, ``simalign``), ``<stem>_of_details.txt`` written on opening, and with
+    ``[output] tracked`` the annotated frames (:mod:`aubench.pipeline.io.tracked`)."""
 
     def __init__(self, out_dir: Path, source: Any, config: Config, schema: CsvSchema, au_stage: bool):
         out = config.output
@@ -156,33 +170,48 @@ class _Outputs:
         self.csv_path = out_dir / f"{stem}.csv"
         self.hog_path = out_dir / f"{stem}.hog" if out.hogalign and au_stage else None
         self.aligned_dir = out_dir / f"{stem}_aligned" if out.simalign and au_stage else None
+        self.tracked_path = tracked_path(out_dir, source) if out.tracked else None
+        cam = config.camera
+        self.intrinsics = source.intrinsics(cam.fx, cam.fy, cam.cx, cam.cy)
+        self.au_panel = au_stage and out.aus
         make_out_dir(out_dir)
         remove_stale_temporaries(self.csv_path)  # a rewrite's temporary file left by a killed run
         self.details_path = out_dir / f"{stem}_of_details.txt"
         write_of_details(self.details_path, source, config, schema, self.csv_path, self.hog_path, self.aligned_dir)
         self.csv = CsvWriter(self.csv_path, schema)
-        self.hog = self.aligned = None
+        self.hog = self.aligned = self.tracked = None
         try:
             self.hog = HogWriter(self.hog_path) if self.hog_path else None
             self.aligned = AlignedWriter(self.aligned_dir, out.nobadaligned) if self.aligned_dir else None
+            if self.tracked_path is not None and source.kind != "image":
+                self.tracked = TrackedVideo(self.tracked_path, source.fps, (source.width, source.height))
         except BaseException:
             self.close()
             self.remove_if_no_frame()
             raise
 
-    def write(self, number: int, result: StepResult) -> None:
-        """One frame: its CSV row, FHOG record and aligned face, each flushed."""
+    def write(self, number: int, result: StepResult, bgr: Any) -> None:
+        """One frame: its CSV row, FHOG record and aligned face, each flushed, and its annotated frame."""
         record = result.record
         self.csv.write(record)
         if self.hog is not None:
             self.hog.write(result.analysis.hog, record.success)
         if self.aligned is not None:
             self.aligned.write(number, result.analysis.aligned_bgr, record.success)
+        if self.tracked_path is not None:
+            # the frame's online AU values: the post-processing rewrites only the CSV's
+            drawn = annotate(bgr, [record], self.intrinsics, au_panel=self.au_panel)
+            if self.tracked is not None:
+                self.tracked.write(drawn)
+            else:
+                write_tracked_image(self.tracked_path, drawn)
 
     def close(self) -> None:
         self.csv.close()
         if self.hog is not None:
             self.hog.close()
+        if self.tracked is not None:
+            self.tracked.close()  # writes the AVI index: a stopped run's video plays the frames done
 
     def remove_if_no_frame(self) -> None:
         """After a run that failed before its first row: remove what would look like a result of zero frames
@@ -192,6 +221,8 @@ class _Outputs:
         self.csv.remove_if_empty()
         if self.hog is not None:
             self.hog.remove_if_empty()
+        if self.tracked is not None:
+            self.tracked_path.unlink(missing_ok=True)  # a video of no frame
         for path in (self.details_path, self.aligned_dir):
             try:
                 if path == self.aligned_dir and path is not None:
@@ -207,7 +238,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         progress: bool = True,
         models_dir: str | Path | None = None, tracker: Tracker | None = None, analyser: Analyser | None = None,
         progress_stream: TextIO | None = None) -> RunResult:
-    """Run FeatureExtraction on ``input_path``; write ``out_dir/<stem>.csv`` (+ ``.hog``, ``_aligned/``).
+    """Run FeatureExtraction on ``input_path``; write ``out_dir/<stem>.csv`` (+ ``.hog``, ``_aligned/``, ``.avi``).
 
     Parameters
     ----------
@@ -215,7 +246,9 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     out_dir : output folder (created). The run locks ``out_dir/.<stem>.lock`` until its last write
         and, before its first, removes the stem's outputs of an earlier run (:mod:`aubench.pipeline.io.claim`).
     config : the configuration (default: the reference); ``[output]`` selects the CSV blocks,
-        ``hogalign``, ``simalign`` and ``nobadaligned``; ``[camera]`` the intrinsics.
+        ``hogalign``, ``simalign``, ``nobadaligned`` and ``tracked`` (one annotated frame per frame
+        processed, drawn with the frame's online AU values; closed with the other outputs, so a
+        stopped run leaves a playable video of the frames done); ``[camera]`` the intrinsics.
     timer : per-stage, per-frame timings; ``timer.next_frame()`` is called after each frame.
     frames : process only the first ``frames`` frames.
     landmarks_from : replay this OpenFace CSV's landmarks, success, confidence, pose, gaze
@@ -263,7 +296,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
                     result = step(frame.number, frame.timestamp, frame.bgr, frame.gray, timer)
                     online.add(result.record)
                     with timer("write"):
-                        outputs.write(frame.number, result)
+                        outputs.write(frame.number, result, frame.bgr)
                     timer.next_frame()
                     done += 1
                     notice.frame_done()
@@ -300,5 +333,6 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         notes.append(f"replayed landmarks: {tracker.rows_unrounded} rows unrounded "
                      f"({tracker.rows_unrounded_3d} with the 3D landmarks), {kept} kept as recorded{why}")
     return RunResult(csv=outputs.csv_path, frames=done, wall_s=time.perf_counter() - start, hog=outputs.hog_path,
-                     aligned_dir=outputs.aligned_dir, stages_ran=ran, postprocessed=postprocessed, postprocess_ms=pp_ms,
+                     aligned_dir=outputs.aligned_dir, tracked=outputs.tracked_path, stages_ran=ran, postprocessed=postprocessed,
+                     postprocess_ms=pp_ms,
                      peak_rss_mb=peak_rss_mb(), notes=notes, jit_s=jit_s, input_notice=damage)

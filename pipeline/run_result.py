@@ -16,6 +16,7 @@ class RunResult:
     wall_s: float
     hog: Path | None = None
     aligned_dir: Path | None = None
+    tracked: Path | None = None  # [output] tracked: <stem>.avi (video, image folder) or <stem>.jpg (one image)
     stages_ran: list[str] = field(default_factory=list)
     postprocessed: bool = False
     postprocess_ms: float = 0.0
@@ -33,7 +34,7 @@ class RunResult:
         if self.jit_s > 0.0005 and self.wall_s > self.jit_s:
             lines.append(f"JIT warm-up (Numba compiling or loading its cache, reported apart): {self.jit_s:.2f} s; "
                          f"{self.frames / (self.wall_s - self.jit_s):.1f} fps without it")
-        for path in (self.hog, self.aligned_dir):
+        for path in (self.hog, self.aligned_dir, self.tracked):
             if path is not None:
                 lines.append(f"wrote {path}")
         lines.append("stages run: " + ", ".join(self.stages_ran))
