@@ -237,7 +237,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         *, frames: int | None = None, landmarks_from: str | Path | None = None, unround_landmarks: bool = True,
         progress: bool = True,
         models_dir: str | Path | None = None, tracker: Tracker | None = None, analyser: Analyser | None = None,
-        progress_stream: TextIO | None = None) -> RunResult:
+        progress_stream: TextIO | None = None, out_name: str | None = None) -> RunResult:
     """Run FeatureExtraction on ``input_path``; write ``out_dir/<stem>.csv`` (+ ``.hog``, ``_aligned/``, ``.avi``).
 
     Parameters
@@ -259,6 +259,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         (default stderr); ``config.runtime.progress = false`` turns it off too.
     models_dir : the OpenFace model folder (default: :func:`aubench.pipeline.models.locate`).
     tracker, analyser : ready-made stages (tests, the harness, the batch workers); by default loaded here.
+    out_name : name the outputs ``out_name.csv`` etc. instead of after the input (OpenFace's ``-of``).
 
     Returns
     -------
@@ -269,6 +270,7 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     if frames is not None and frames < 1:
         raise InputError(f"--frames {frames}: expected a positive number of frames; give --frames 1 or more")
     source = open_input(input_path)  # checks the input before anything is loaded or written
+    source.out_name = out_name
     out_dir = Path(out_dir)
     make_out_dir(out_dir)  # before the models load: a bad -o is said at once
     stream = (progress_stream or sys.stderr) if progress and config.runtime.progress else None

@@ -144,6 +144,7 @@ class FrameSource:
         self._log = _LibraryLog()
         self.decoded = 0  # frames yielded so far
         self.exhausted = False  # True once the input gave its last frame
+        self.out_name: str | None = None  # the outputs' name when not the input's (OpenFace's -of)
         self._files: list[Path] = []
         if not self.path.exists():
             raise InputError(f"{self.path}: no such file or folder; give a video, an image or a folder of images")
@@ -236,7 +237,9 @@ class FrameSource:
 
     @property
     def stem(self) -> str:
-        """The output name OpenFace uses: the input's name without extension."""
+        """The output name OpenFace uses: the input's name without extension (or ``out_name``, from ``-of``)."""
+        if self.out_name:
+            return self.out_name
         return self.path.stem if self.kind != "images" else self.path.name
 
     # ------------------------------------------------------------------ frames

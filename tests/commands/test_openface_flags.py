@@ -140,3 +140,14 @@ def test_openface_spelling_errors_are_one_line(tmp_path):
     assert proc.returncode == 2 and "needs -f FILE" in proc.stderr
     proc = _cli("FeatureExtraction")
     assert proc.returncode == 0 and "usage: aubench FeatureExtraction" in proc.stdout
+
+
+@pytest.mark.slow
+def test_of_names_the_outputs_and_its_folder_joins_out_dir(tmp_path):
+    """RecorderOpenFace: -of's folder part goes under -out_dir and its stem names every output."""
+    proc = _cli("FeatureExtraction", "-f", MEDIA / "default.wmv", "-out_dir", tmp_path, "-of", "sub/named.csv",
+                "-2Dfp", "-tracked", "--frames", 3, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["named.avi", "named.csv", "named_of_details.txt"]
+    proc = _cli("run", MEDIA / "default.wmv", MEDIA / "sample1.jpg", "-o", tmp_path, "-of", "x", "--quiet")
+    assert proc.returncode == 2 and "names the output of one input, but 2 were given" in proc.stderr
