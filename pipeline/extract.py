@@ -74,6 +74,22 @@ __all__ = ["run", "write_of_details", "RunResult", "ReplayTracker", "ReplayedFra
            "Tracker", "TrackOutput", "Analyser", "AnalysisOutput", "PostprocessOutput", "load_tracker", "load_analyser"]
 
 
+AUBENCH_DETAILS_PREFIX = "aubench: "
+
+
+def read_config_line(details: Path) -> tuple[str, str] | None:
+    """``(config name, config hash)`` from a ``<stem>_of_details.txt`` aubench wrote, else None."""
+    try:
+        text = details.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(AUBENCH_DETAILS_PREFIX) and ", config " in line:
+            name, _, digest = line.split(", config ", 1)[1].rpartition(" ")
+            return name, digest
+    return None
+
+
 def write_of_details(path: Path, source: Any, config: Config, schema: CsvSchema, csv_path: Path,
                      hog_path: Path | None, aligned_dir: Path | None) -> None:
     """``<stem>_of_details.txt`` as ``RecorderOpenFace`` writes it (input, camera, outputs)."""
@@ -89,6 +105,11 @@ def write_of_details(path: Path, source: Any, config: Config, schema: CsvSchema,
     for label, on in (("Gaze", schema.gaze), ("AUs", schema.aus), ("Landmarks 2D", schema.landmarks_2d),
                       ("Landmarks 3D", schema.landmarks_3d), ("Pose", schema.pose), ("Shape parameters", schema.pdmparams)):
         lines.append(f"{label}: {int(on)}")
+    # beyond OpenFace's lines: what made the file, so a report of the CSV names the right configuration
+    from aubench import __version__
+    from aubench.pipeline.config import config_hash
+
+    lines.append(f"{AUBENCH_DETAILS_PREFIX}{__version__}, config {config.name} {config_hash(config)}")
     try:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     except OSError as exc:

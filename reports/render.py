@@ -53,20 +53,31 @@ def _workload_text(doc: dict[str, Any]) -> str:
 
 
 def _parity_text(p: dict[str, Any] | None) -> str:
+    """A parity verdict in a few words (the details are in the parity section): PASS, or how many checks fail."""
     if not p:
         return "-"
     failed = [c for c in p["checks"] if not c["passed"]]
-    f = p["figures"]
-    bits = []
-    if "landmarks" in f:
-        lm = f["landmarks"]
-        fine = (f" (unrounded {_fmt(lm['unrounded_error_median_px'], '.3f')})"
-                if "unrounded_error_median_px" in lm else "")
-        bits.append(f"lmk median {_fmt(lm['error_median_px'], '.2f')} px{fine}")
-    if "au" in f:
-        bits.append(f"min AU r {_fmt(f['au'].get('intensity_r_min'), '.3f')}")
-    verdict = "PASS" if not failed else f"{len(failed)} FAIL"
-    return verdict + (f" ({', '.join(bits)})" if bits else "")
+    if not failed:
+        return "PASS"
+    text = f"FAIL {len(failed)} of {len(p['checks'])}"
+    return text + " (partial run)" if _partial(p) else text
+
+
+def _partial(p: dict[str, Any]) -> tuple[int, int] | None:
+    """(frames of ours, frames of the reference) when ours is a partial clip, else None."""
+    fr = p.get("figures", {}).get("frames", {})
+    ours, ref = fr.get("ours_rows"), fr.get("reference_rows")
+    return (ours, ref) if ours and ref and ours < ref else None
+
+
+def _is_au_check(name: str) -> bool:
+    return name.startswith("AU") and name.rsplit(" ", 1)[-1] in ("r", "MAE", "agreement")
+
+
+def _failed_text(checks: Sequence[dict[str, Any]], limit: int = 6) -> str:
+    bad = [c for c in checks if not c["passed"]]
+    shown = [f"{c['name']} {_fmt(c['value'], '.4g')} (needs {c['op']} {_fmt(c['threshold'], '.4g')})" for c in bad[:limit]]
+    return "; ".join(shown) + (f"; and {len(bad) - limit} more" if len(bad) > limit else "")
 
 
 # --------------------------------------------------------------------------- rows
@@ -111,7 +122,8 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         if doc["kind"] == "ab":
             for arm in ("a", "b"):
                 a = doc["ab"][arm]
-                arms.append((a["label"], a["timing"], a.get("parity"), f"A/B arm {arm.upper()}"))
+                if a.get("timing"):  # a result written before arms had one is shown in the A/B section only
+                    arms.append((a["label"], a["timing"], a.get("parity"), f"A/B arm {arm.upper()}"))
         elif doc.get("timing") and doc["kind"] != "parity":
             arms.append((doc.get("config", {}).get("name", doc["label"]), doc["timing"], doc.get("parity"),
                          doc["kind"]))
@@ -155,6 +167,48 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def verdict_rows(docs: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """The report's first table: per result, its verdict, what it was judged against and what failed."""
+    rows = []
+    for i, doc in enumerate(docs):
+        kind, label = doc["kind"], doc["label"]
+        what = f"{i + 1}. {kind} {label} ({_workload_text(doc)})"
+        if kind == "gate" and "gate" in doc:
+            g = doc["gate"]
+            rows.append([what, "PASS" if g.get("passed") else "FAIL",
+                         f"baseline {str(g.get('baseline', {}).get('commit', '-'))[:12]}: time ratio significant and "
+                         ">= 1.10, instructions/frame +1 %, start-up +3 %, kernels +3 %, parity",
+                         "; ".join(g.get("failures", [])) or "-"])
+            continue
+        if kind == "ab":
+            ab = doc["ab"]
+            la, lb = ab["a"]["label"], ab["b"]["label"]
+            cmp = ab["comparison"]
+            word = {"faster": f"B ({lb}) faster", "slower": f"A ({la}) faster"}.get(cmp["verdict"], "no change")
+            parity_bits = [f"{arm} {_parity_text(ab[arm.lower()].get('parity'))}" for arm in ("A", "B")
+                           if ab[arm.lower()].get("parity")]
+            rows.append([what, word, f"significant (95% CI) and beyond {cmp.get('min_effect', 0.05):.0%}; "
+                         f"B/A time {_fmt(cmp['ratio'], '.3f')} [{_fmt(cmp['ci_low'], '.3f')}, "
+                         f"{_fmt(cmp['ci_high'], '.3f')}]", "; ".join(parity_bits) or "-"])
+            continue
+        p = doc.get("parity")
+        if not p:
+            rows.append([what, "-", "timing only (no parity in this result)", "-"])
+            continue
+        failed = [c for c in p["checks"] if not c["passed"]]
+        rule = ("C++'s own cross-CPU spread x " + f"{p['spread']['rule']['factor']:g} + slack" if p.get("spread")
+                else "the config's [parity] thresholds")
+        partial = _partial(p)
+        note = _failed_text(p["checks"]) or "-"
+        verdict = "PASS" if not failed else "FAIL"
+        if partial and failed and all(_is_au_check(c["name"]) for c in failed):
+            verdict = "PARTIAL"
+            note = (f"partial run ({partial[0]} of {partial[1]} frames): C++ post-processes AUs over the whole clip, "
+                    f"so these AU checks cannot pass on part of it: {note}")
+        rows.append([what, verdict, rule, note])
+    return rows
+
+
 # --------------------------------------------------------------------------- plots
 
 class _Plots:
@@ -164,8 +218,9 @@ class _Plots:
 
     def save(self, fig, name: str) -> Path:
         path = self.out_dir / f"{name}.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        if not getattr(fig, "laid_out", False):
+            fig.tight_layout()
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         self.files.append(path)
         return path
@@ -182,20 +237,39 @@ def _stage_plot(plots: _Plots, docs: Sequence[dict[str, Any]]) -> Path | None:
     if not entries:
         return None
     stages = sorted({s for _, top, _ in entries for s in top})
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(entries) + 1.6))
+    totals = np.array([max(total, sum(top.values())) for _, top, total in entries])
+    # two panels: each stage's share of the frame (stacked to 100 %, readable whatever the totals), and the
+    # totals themselves on a log axis when they span more than a decade (10 ms beside 400 ms is no sliver)
+    fig, (ax, axt) = plt.subplots(1, 2, figsize=(11.5, 0.6 * len(entries) + 1.9), sharey=True,
+                                  gridspec_kw={"width_ratios": [3, 2]})
     left = np.zeros(len(entries))
     colors = plt.cm.tab20(np.linspace(0, 1, max(len(stages), 2)))
-    for s, c in zip(stages, colors):
-        vals = np.array([top.get(s, 0.0) for _, top, _ in entries])
-        ax.barh(range(len(entries)), vals, left=left, color=c, label=s)
+    for st, c in zip(stages, colors):
+        vals = np.array([top.get(st, 0.0) for _, top, _ in entries]) / np.where(totals > 0, totals, 1) * 100
+        ax.barh(range(len(entries)), vals, left=left, color=c, label=st)
         left += vals
-    other = np.array([max(total - used, 0.0) for (_, _, total), used in zip(entries, left)])
-    ax.barh(range(len(entries)), other, left=left, color="#dddddd", label="outside any stage")
+    ax.barh(range(len(entries)), np.clip(100 - left, 0, None), left=left, color="#dddddd", label="outside any stage")
     ax.set_yticks(range(len(entries)), [e[0] for e in entries])
     ax.invert_yaxis()
-    ax.set_xlabel("ms per frame (mean, first frame apart)")
-    ax.set_title("Stage breakdown")
-    ax.legend(fontsize=8, loc="lower right", ncol=2)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of the frame's wall time (%)")
+    ax.set_title("Where a frame's time goes")
+    axt.barh(range(len(entries)), totals, color="#47a")
+    for k, v in enumerate(totals):
+        axt.text(v, k, f" {v:.1f} ms", va="center", fontsize=8)
+    if totals.min() > 0 and totals.max() / totals.min() > 10:
+        axt.set_xscale("log")
+        axt.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        axt.set_xlabel("ms per frame (mean, first frame apart; log scale)")
+        axt.set_xlim(totals.min() / 2, totals.max() * 4)
+    else:
+        axt.set_xlabel("ms per frame (mean, first frame apart)")
+        axt.set_xlim(0, totals.max() * 1.3)
+    axt.set_title("Frame time")
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=8, loc="lower center", ncol=min(len(stages) + 1, 9),
+               bbox_to_anchor=(0.5, 0.0), frameon=False)  # below both panels, never over a bar
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.laid_out = True
     return plots.save(fig, "stages")
 
 
@@ -205,25 +279,32 @@ def _au_plots(plots: _Plots, idx: int, doc: dict[str, Any]) -> list[Path]:
     f = p.get("figures", {})
     au = f.get("au")
     thresholds = doc.get("config", {}).get("data", {}).get("parity", {})
-    if au and au.get("intensity"):
-        names = list(au["intensity"])
-        r = [au["intensity"][a]["r"] if au["intensity"][a]["r"] is not None else np.nan for a in names]
-        mae = [au["intensity"][a]["mae"] for a in names]
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.4))
-        a1.bar(names, r, color=["#3a7" if (x == x and x >= thresholds.get("au_intensity_r_min", 0.99)) else "#c44"
-                                for x in r])
-        a1.axhline(thresholds.get("au_intensity_r_min", 0.99), color="k", ls="--", lw=1)
-        r_min = thresholds.get("au_intensity_r_min", 0.99)
-        finite = np.asarray(r, dtype=float)[np.isfinite(np.asarray(r, dtype=float))]
-        low = min(r_min - 0.02, float(finite.min()) - 0.01) if finite.size else 0.0
-        a1.set_ylim(max(low, -1.0), 1.005)
-        a1.set_title("AU intensity r against C++")
-        a2.bar(names, mae, color="#47a")
-        a2.axhline(thresholds.get("au_intensity_mae_max", 0.05), color="k", ls="--", lw=1)
-        a2.set_ylim(0, max(max(mae, default=0.0), thresholds.get("au_intensity_mae_max", 0.05)) * 1.15)
-        a2.set_title("AU intensity MAE")
-        for a in (a1, a2):
-            a.tick_params(axis="x", rotation=60, labelsize=8)
+    if au and (au.get("intensity") or au.get("occurrence")):
+        checks = {c["name"]: c for c in p.get("checks", [])}
+        panels = [("r", "AU intensity r against C++", au.get("intensity", {}), "r", "au_intensity_r_min", 0.99),
+                  ("MAE", "AU intensity MAE", au.get("intensity", {}), "mae", "au_intensity_mae_max", 0.05),
+                  ("agreement", "AU occurrence agreement", au.get("occurrence", {}), "agreement",
+                   "au_occurrence_agreement_min", 0.99)]
+        panels = [x for x in panels if x[2]]
+        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.6))
+        for ax, (suffix, title, table, key, tkey, tdefault) in zip(np.atleast_1d(axes), panels):
+            names = list(table)
+            vals = np.array([np.nan if table[a].get(key) is None else table[a][key] for a in names], dtype=float)
+            bounds = np.array([checks[f"{a} {suffix}"]["threshold"] if f"{a} {suffix}" in checks
+                               else thresholds.get(tkey, tdefault) for a in names], dtype=float)
+            ok = [checks[f"{a} {suffix}"]["passed"] if f"{a} {suffix}" in checks else True for a in names]
+            ax.bar(names, np.nan_to_num(vals), color=["#3a7" if good else "#c44" for good in ok])
+            ax.scatter(names, bounds, marker="_", s=160, color="k", zorder=3, label="bound")
+            finite = np.concatenate([vals[np.isfinite(vals)], bounds[np.isfinite(bounds)]])
+            if key == "mae":
+                ax.set_ylim(0, max(float(finite.max()) if finite.size else 0.05, 0.01) * 1.15)
+            else:
+                low = float(finite.min()) if finite.size else 0.9
+                ax.set_ylim(max(low - 0.01, -1.0), 1.003)
+            bad = sum(not x for x in ok)
+            ax.set_title(f"{title}: " + ("all pass" if not bad else f"{bad} fail (red)"), fontsize=10)
+            ax.tick_params(axis="x", rotation=60, labelsize=8)
+            ax.legend(fontsize=7, loc="lower left" if key != "mae" else "upper left")
         out.append(plots.save(fig, f"au_bars_{idx}"))
     ser = f.get("series", {})
     if ser.get("au_ours"):
@@ -271,6 +352,20 @@ def _ab_plot(plots: _Plots, docs: Sequence[dict[str, Any]]) -> Path | None:
 
 # --------------------------------------------------------------------------- documents
 
+def _verdict_class(cell: Any) -> str:
+    """A table cell's colour: green for a pass, red for a failure, amber for a partial run."""
+    text = str(cell)
+    if text.startswith("PASS"):
+        return ' class="pass"'
+    if text.startswith("FAIL"):
+        return ' class="fail"'
+    if text.startswith("PARTIAL") or text.endswith("(partial run)"):
+        return ' class="partial"'
+    if text.endswith(" faster"):
+        return ' class="faster"'
+    return ""
+
+
 class _Doc:
     """Builds the Markdown and HTML bodies side by side."""
 
@@ -286,14 +381,16 @@ class _Doc:
         self.md.append(text + "\n")
         self.html.append(f"<p>{html.escape(text)}</p>")
 
-    def table(self, head: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    def table(self, head: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> None:
         self.md.append("| " + " | ".join(head) + " |")
         self.md.append("|" + "---|" * len(head))
         self.md.extend("| " + " | ".join(str(c) for c in r) + " |" for r in rows)
         self.md.append("")
         cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-        self.html.append(f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
+        body = "".join("<tr>" + "".join(f"<td{_verdict_class(c)}>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+                       for r in rows)
+        klass = f' class="{css}"' if css else ""
+        self.html.append(f"<table{klass}><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
 
     def image(self, path: Path, alt: str) -> None:
         self.md.append(f"![{alt}]({path.name})\n")
@@ -308,18 +405,29 @@ class _Doc:
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-width:100%;display:block;margin:1em 0}
-pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}"""
+pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}
+td.pass{background:#e3f4e8;color:#175c2c;font-weight:600}td.fail{background:#fbe3e3;color:#8a1c1c;font-weight:600}
+td.partial{background:#fff4d6;color:#6b4e00;font-weight:600}td.faster{background:#e8f0fb;color:#1c3f8a;font-weight:600}
+td{vertical-align:top}.wide td:last-child{text-align:left;max-width:520px}
+@media (max-width:700px){body{margin:1em}table{font-size:12px;display:block;overflow-x:auto}}"""
 
 
 def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "aubench report") -> tuple[Path, Path]:
     """Write ``out_dir/report.html`` (self-contained) and ``out_dir/report.md`` (+ PNGs); return both paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for pattern in ("au_bars_*.png", "au_scatter_*.png", "landmark_error_*.png", "ab.png", "stages.png"):
+        for stale in out_dir.glob(pattern):  # an earlier report's plots: the Markdown must not sit beside them
+            stale.unlink()
     plots = _Plots(out_dir)
     d = _Doc()
     d.heading(title, 1)
     d.para(f"{len(docs)} result file(s): " + ", ".join(
         f"{i + 1}. {doc['kind']} {doc['label']} ({_workload_text(doc)}, {doc['created']})" for i, doc in enumerate(docs)))
+
+    d.heading("Verdicts")
+    d.para("Each result's verdict, what it was judged against, and what failed (value and the bound it missed).")
+    d.table(["result", "verdict", "judged against", "failed checks / notes"], verdict_rows(docs), css="wide")
 
     rows = phase_rows(docs)
     if rows:
@@ -366,11 +474,20 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
         p = doc.get("parity")
         if not p:
             continue
-        who = f"{doc['ab']['b']['label']} (A/B arm B" if doc["kind"] == "ab" else f"{doc['label']} ({doc['kind']}"
-        d.heading(f"Parity: {who}, {_workload_text(doc)})")
+        who = (f"{doc['ab']['b']['label']} (A/B arm B" if doc["kind"] == "ab"
+               else f"{doc.get('config', {}).get('name', doc['label'])} ({doc['kind']}")
+        d.heading(f"Parity of result {i + 1}: {who}, {_workload_text(doc)})")
         f = p["figures"]
-        d.para(f"{f['frames']['compared']} frames compared, {f['frames']['both_successful']} successful in both; "
+        made = doc.get("ours_from")
+        d.para((f"CSV {made}, made with config {doc.get('config', {}).get('name')} "
+                f"({doc.get('config', {}).get('hash')}). " if made else "")
+               + f"{f['frames']['compared']} frames compared, {f['frames']['both_successful']} successful in both; "
                f"reference {f.get('reference')}.")
+        partial = _partial(p)
+        if partial:
+            d.para(f"Partial run: {partial[0]} of the reference's {partial[1]} frames. C++ post-processes the AU "
+                   "values over the whole clip (person calibration, smoothing), so the AU checks of a partial run "
+                   "are not expected to pass; they are shown and labelled, not a defect.")
         failed = [c for c in p["checks"] if not c["passed"]]
         summary_rows = []
         for key, label, unit in (("landmarks", "landmark error median / p95", "px"),
@@ -406,8 +523,7 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
                       f"{c['op']} {_fmt(c['threshold'], '.4g')}", "PASS" if c["passed"] else "FAIL"]
                      for c in p["checks"]])
         d.para("All checks pass." if not failed else
-               f"{len(failed)} of {len(p['checks'])} checks fail: " + "; ".join(
-                   f"{c['name']} = {_fmt(c['value'], '.4g')} (needs {c['op']} {c['threshold']})" for c in failed[:20]))
+               f"{len(failed)} of {len(p['checks'])} checks fail: " + _failed_text(p["checks"], limit=20))
         for png in _au_plots(plots, i, doc):
             d.image(png, png.stem)
 
@@ -418,7 +534,8 @@ def render(docs: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "au
         d.table(["experiment", "workload", "pairs", "B/A ratio", "95% CI", "verdict", "parity A", "parity B"],
                 [[doc["label"], _workload_text(doc), doc["ab"]["pairs"], _fmt(doc["ab"]["comparison"]["ratio"], ".3f"),
                   f"[{_fmt(doc['ab']['comparison']['ci_low'], '.3f')}, {_fmt(doc['ab']['comparison']['ci_high'], '.3f')}]",
-                  doc["ab"]["comparison"]["verdict"], _parity_text(doc["ab"]["a"].get("parity")),
+                  {"faster": f"B ({doc['ab']['b']['label']}) faster", "slower": f"A ({doc['ab']['a']['label']}) faster"}
+                  .get(doc["ab"]["comparison"]["verdict"], "no change"), _parity_text(doc["ab"]["a"].get("parity")),
                   _parity_text(doc["ab"]["b"].get("parity"))] for doc in docs if doc["kind"] == "ab"])
 
     gates = [doc for doc in docs if doc["kind"] == "gate" and "time" in doc.get("gate", {})]

@@ -44,20 +44,36 @@ def _run(args) -> int:
 
 
 def _csv_parity(csv: Path) -> dict:
-    """A parity result for an output CSV against the shared C++ reference of the same clip."""
+    """A parity result for an output CSV against the shared C++ reference of the same clip.
+
+    The configuration is the one the run recorded in ``<stem>_of_details.txt`` (named, with its
+    hash), else said to be unknown; the figures are judged by C++'s own cross-CPU spread when
+    ``reference/cpu_spread/<clip>.csv`` exists, else by the default thresholds.
+    """
     from aubench.harness import parity, results
     from aubench.pipeline import config as config_mod
     from aubench.pipeline.errors import InputError
+    from aubench.pipeline.extract import read_config_line
 
     reference = parity.find_reference(csv)
     if reference is None:
         raise InputError(f"{csv}: no C++ reference CSV for this clip in the shared folder; run "
                          "`aubench parity INPUT --ours CSV --reference REF -o RESULT.json` and report that")
+    made_by = read_config_line(csv.with_name(f"{csv.stem}_of_details.txt"))
     cfg = config_mod.Config()
+    if made_by is not None:
+        try:
+            cfg = config_mod.preset(made_by[0])
+        except Exception:  # a config file, not a preset: its thresholds are not known here, its name is
+            pass
     doc = results.new_result("parity", cfg, {"input": csv.stem, "frames": None, "landmarks_from": None},
                              label=csv.stem)
+    # the configuration that made the CSV, not the one this report happens to load
+    doc["config"] = {**doc["config"], "name": made_by[0] if made_by else "config not recorded",
+                     "hash": made_by[1] if made_by else "-"}
     doc["ours_from"] = str(csv)
-    doc["parity"] = parity.parity_section(csv, reference, cfg.parity)
+    spread = reference.parent.parent / "cpu_spread" / f"{csv.stem}.csv"
+    doc["parity"] = parity.parity_section(csv, reference, cfg.parity, spread_csv=spread if spread.is_file() else None)
     return doc
 
 

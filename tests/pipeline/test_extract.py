@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+import aubench
 from aubench.pipeline import extract
-from aubench.pipeline.config import Config, OutputParameters, with_overrides
+from aubench.pipeline.config import Config, OutputParameters, config_hash, with_overrides
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.io.csv_out import CsvSchema
 from aubench.pipeline.io.hog_file import read_hog
@@ -241,7 +242,10 @@ def test_of_details_matches_openface(tmp_path):
     extract.run(VIDEO, tmp_path, cfg, frames=1, landmarks_from=REF_CSV, analyser=FakeAnalyser(), progress=False)
     ours = (tmp_path / "default_of_details.txt").read_text().splitlines()
     ref = (REFERENCE / "default" / "default_of_details.txt").read_text().splitlines()
-    assert ours[2:] == ref[2:]  # camera parameters and outputs; the input paths differ
+    assert ours[2:len(ref)] == ref[2:]  # camera parameters and outputs; the input paths differ
+    # then what made it (read back by `aubench report` to name the configuration of a CSV)
+    assert ours[len(ref):] == [f"aubench: {aubench.__version__}, config reference {config_hash(cfg)}"]
+    assert extract.read_config_line(tmp_path / "default_of_details.txt") == ("reference", config_hash(cfg))
 
 
 class _LandmarkRecorder(FakeAnalyser):

@@ -38,8 +38,18 @@ def test_report_has_phase_table_plots_and_machine(result_files, tmp_path):
     html_path, md_path = render.render(docs, tmp_path / "rep")
     html = html_path.read_text()
     md = md_path.read_text()
-    for heading in ("Phase table", "Stage breakdown", "Parity:", "A/B experiments", "Machine and code"):
+    for heading in ("Verdicts", "Phase table", "Stage breakdown", "Parity of result", "A/B experiments",
+                    "Machine and code"):
         assert heading in html and heading in md
+    assert html.index("Verdicts") < html.index("Phase table")  # the verdicts come first
+    # every result has a verdict row, coloured where it passed or failed, the A/B one naming the arm
+    verdicts = render.verdict_rows(docs)
+    assert len(verdicts) == len(docs)
+    assert re.search(r'<td class="(pass|fail|partial)">', html)
+    ab_row = next(r for r in verdicts if r[0].startswith("4. ab"))
+    assert ab_row[1] in ("B (fast) faster", "A (reference) faster", "no change")
+    # a 10-frame run against the 288-frame reference says so where its AU checks are judged
+    assert "Partial run: 10 of the reference's 288 frames" in md
     # self-contained page: every image inline, no external reference
     assert len(re.findall(r'src="data:image/png;base64,', html)) >= 5 and 'src="http' not in html
     for link in re.findall(r"!\[[^]]*\]\(([^)]+)\)", md):
@@ -64,7 +74,7 @@ def test_report_command_on_folders_and_run_output(result_files, tmp_path, capsys
     (run_dir / "default.csv").write_text("\n".join((REFERENCE / "default" / "default.csv").read_text()
                                                    .splitlines()[:21]) + "\n")
     assert cli.main(["report", str(run_dir), "-o", str(tmp_path / "b")]) == 0
-    assert "Parity: default" in (tmp_path / "b" / "report.md").read_text()
+    assert "Parity of result 1: " in (tmp_path / "b" / "report.md").read_text()
 
 
 def test_report_of_a_non_result_is_a_one_line_error(tmp_path, capsys):
