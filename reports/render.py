@@ -408,7 +408,7 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-widt
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}
 td.pass{background:#e3f4e8;color:#175c2c;font-weight:600}td.fail{background:#fbe3e3;color:#8a1c1c;font-weight:600}
 td.partial{background:#fff4d6;color:#6b4e00;font-weight:600}td.faster{background:#e8f0fb;color:#1c3f8a;font-weight:600}
-td{vertical-align:top}.wide td:last-child{text-align:left;max-width:520px}
+td{vertical-align:top}.wide td{text-align:left}.wide td:last-child{max-width:520px}
 @media (max-width:700px){body{margin:1em}table{font-size:12px;display:block;overflow-x:auto}}"""
 
 
