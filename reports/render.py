@@ -91,6 +91,10 @@ def cpp_runs(docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """
     out: dict[str, dict[str, Any]] = {}
     for doc in docs:
+        w = doc.get("whole_run")
+        if doc.get("kind") == "profile" and w and w.get("kind") == "cpp" and w.get("wall_s", {}).get("median"):
+            out[_workload_id(doc)[0]] = {"wall_s": w["wall_s"]["median"], "frames": w.get("frames"),
+                                         "source": f"profile {doc['label']}"}
         ab = doc.get("ab") if doc.get("kind") == "ab" else None
         if not ab or ab.get("mode") != "whole_run":
             continue

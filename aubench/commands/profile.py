@@ -23,6 +23,8 @@ def register(sub) -> None:
     add_workload_arguments(p)
     p.add_argument("-o", "--output", metavar="RESULTS.json", help="result file to write")
     p.add_argument("--out-dir", metavar="DIR", help="keep the run's CSV and outputs here (default: a temporary folder)")
+    p.add_argument("--runs", type=int, default=3, metavar="N",
+                   help="with --config cpp:BUILD (C++ OpenFace): whole runs to time after one warm-up (default 3)")
     p.add_argument("--cprofile", metavar="OUT.prof", help="also write a cProfile of the run (open with snakeviz)")
     p.add_argument("--line", metavar="KERNEL", help="line-profile the selected variant of this kernel")
     p.add_argument("--pyspy", metavar="OUT.svg|OUT.json",
@@ -32,8 +34,16 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    from aubench.harness import profile, results, workload
+    from aubench.harness import profile, results, whole_run, workload
 
+    if whole_run.is_cpp(args.config):  # C++ OpenFace: whole runs (it has no stage timers to read)
+        arm = whole_run.parse_arm(args.config)
+        doc = whole_run.profile_arm(arm, Path(args.input), runs=args.runs, frames=args.frames, progress=not args.quiet)
+        print(whole_run.format_profile(doc))
+        if args.output:
+            results.save(doc, args.output)
+            print(f"result written to {args.output}")
+        return 0
     cfg = load_config(args)
     if args.pyspy:
         print(profile.run_pyspy(_forward_argv(args), Path(args.pyspy)), end="")

@@ -220,6 +220,69 @@ def run_whole_ab(arm_a: Arm, arm_b: Arm, clip: Path, *, pairs: int = 3, core: in
     return doc
 
 
+def profile_arm(arm: Arm, clip: Path, *, runs: int = 3, core: int | None = None, frames: int | None = None,
+                reference: Path | None = None, progress: bool = True) -> dict[str, Any]:
+    """``aubench profile CLIP --config cpp:BUILD``: whole runs of one arm (one warm-up apart), a ``profile`` result.
+
+    C++ has no stage timers to read, so its profile is its whole-run time, CPU time, peak RSS and
+    frames, with the parity of its CSV against the shared reference (judged by the cross-CPU spread:
+    C++ on this machine is such another CPU).
+    """
+    if runs < 1:
+        raise ConfigError(f"--runs {runs}: expected at least 1")
+    clip = Path(clip).resolve()
+    if not clip.is_file():
+        raise InputError(f"{clip}: no such clip; give a video file")
+    if frames is not None and arm.kind == "cpp":
+        raise ConfigError("--frames: C++ FeatureExtraction has no frame limit; drop --frames (or cut the clip)")
+    core = default_core() if core is None else core
+    cfg = arm.config or config_mod.Config()
+    doc = results.new_result("profile", cfg, {"input": str(clip), "frames": frames, "landmarks_from": None},
+                             label=arm.label)
+    from aubench.harness.workload import run_bar
+
+    bar = run_bar(runs + 1, f"profile {arm.label} (whole runs)", enabled=progress)
+    measured = []
+    with bar, tempfile.TemporaryDirectory(prefix="aubench-profile-") as tmp:
+        warm = timed_run(arm, clip, Path(tmp, "warm"), core=core, frames=frames)
+        bar.update(1)
+        for _ in range(runs):
+            out = Path(tmp, "run")
+            for old in out.glob("*.csv"):
+                old.unlink()
+            measured.append(timed_run(arm, clip, out, core=core, frames=frames))
+            bar.update(1)
+        section = _arm_section(arm, measured)
+        section["warmup"] = warm
+        section["core"] = core
+        reference = reference or parity.find_reference(clip)
+        if reference is not None:
+            spread = Path(reference).parent.parent / "cpu_spread" / f"{clip.stem}.csv"
+            doc["parity"] = parity.parity_section(Path(tmp, "run", f"{clip.stem}.csv"), reference, cfg.parity,
+                                                  spread_csv=spread if spread.is_file() else None)
+    # the report reads a profile's "timing"; an arm of kind cpp makes it a side-by-side C++ figure
+    doc["config"] = {**doc["config"], "name": arm.label} if arm.kind == "cpp" else doc["config"]
+    doc["timing"] = section["timing"]
+    doc["whole_run"] = section
+    return doc
+
+
+def format_profile(doc: dict[str, Any]) -> str:
+    w = doc["whole_run"]
+    walls = ", ".join(f"{r['wall_s']:.2f}" for r in w["runs"])
+    lines = [f"{w['label']} on core {w['core']}, whole runs (start-up included), one warm-up apart "
+             f"({w['warmup']['wall_s']:.2f} s):",
+             f"  wall s: median {w['wall_s']['median']:.2f} (runs {walls}); CPU s: median {w['cpu_s']['median']:.2f}; "
+             f"{w['frames']} frames, {w['timing']['fps']:.1f} fps; peak RSS {w['max_rss_mb']:.0f} MiB"]
+    p = doc.get("parity")
+    if p is not None:
+        failed = [c for c in p["checks"] if not c["passed"]]
+        rule = "C++'s cross-CPU spread" if p.get("spread") else "the [parity] thresholds"
+        lines.append(f"  parity against the shared reference (judged by {rule}): "
+                     + ("PASS" if not failed else f"{len(failed)} of {len(p['checks'])} checks fail"))
+    return "\n".join(lines)
+
+
 def describe_speedup(label_a: str, label_b: str, comparison: stats.Comparison, what: str) -> str:
     """One sentence naming both arms: which is faster, by what factor, with the interval and the verdict."""
     r, lo, hi = comparison.ratio, comparison.ci_low, comparison.ci_high

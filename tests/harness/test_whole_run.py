@@ -90,3 +90,20 @@ def test_whole_run_ab_against_a_cpp_arm(tmp_path):
     assert fast_row["vs_cpp_run"] == pytest.approx(ab["a"]["wall_s"]["median"] / ab["b"]["wall_s"]["median"])
     text = whole_run.format_whole_ab(doc)
     assert "C++ FeatureExtraction" in text and "B against A on this machine" in text
+
+
+@pytest.mark.slow
+def test_profile_of_a_cpp_build_is_its_whole_runs_and_feeds_vs_cpp(tmp_path):
+    clip = _short_clip(tmp_path / "clip.avi", frames=6)
+    made = tmp_path / "made"
+    subprocess.run([sys.executable, "-m", "aubench.cli", "run", str(clip), "-o", str(made), "--quiet"], check=True)
+    build = _fake_cpp(tmp_path / "build", made / "clip.csv")
+    doc = whole_run.profile_arm(whole_run.parse_arm(f"cpp:{build}"), clip, runs=2, progress=False)
+    w = doc["whole_run"]
+    assert doc["kind"] == "profile" and w["kind"] == "cpp" and len(w["runs"]) == 2 and w["frames"] == 6
+    assert doc["timing"]["frames"] == 6 and doc["timing"]["whole_run"]
+    assert "whole runs (start-up included)" in whole_run.format_profile(doc)
+    ours = {"kind": "profile", "label": "fast", "config": {"name": "fast"}, "workload": doc["workload"],
+            "timing": {"frames": 6, "wall_s": w["wall_s"]["median"] / 2, "ms_per_frame": 1.0}}
+    row = next(r for r in render.phase_rows([doc, ours]) if r["label"] == "fast")
+    assert row["vs_cpp_run"] == pytest.approx(2.0)
