@@ -48,12 +48,12 @@ import numpy as np
 
 from aubench.pipeline.compile_notice import CompileNotice
 from aubench.pipeline.config import Config
-from aubench.pipeline.errors import AubenchError, InputError, check_stop, deferred_signals, output_error
+from aubench.pipeline.errors import InputError, check_stop, deferred_signals, output_error
 from aubench.pipeline.frame_step import fill_record
 from aubench.pipeline.io.aligned import AlignedWriter
-from aubench.pipeline.io.claim import claim_outputs
+from aubench.pipeline.io.claim import OutputBusy, claim_outputs
 from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, remove_stale_temporaries
-from aubench.pipeline.io.frames import SEQUENCE_EXTENSIONS, FrameSource, to_gray
+from aubench.pipeline.io.frames import IMAGE_EXTENSIONS, SEQUENCE_EXTENSIONS, FrameSource, to_gray
 from aubench.pipeline.io.hog_file import HogWriter
 from aubench.pipeline.io.records import FaceRecord
 from aubench.pipeline.progress import progress_bar, progress_writer
@@ -286,10 +286,13 @@ def _process(path: Path, out_dir: Path, stages: ImageStages, config: Config) -> 
     """One image: read, claim its stem, find and analyse its faces, write its files."""
     outcome = ImageOutcome(path)
     try:
-        source = FrameSource(path)
-        if source.kind != "image":
-            raise InputError(f"{path}: expected an image ({', '.join(SEQUENCE_EXTENSIONS)}), got a "
-                             f"{'folder' if source.kind == 'images' else 'video'}; give image files")
+        if not path.exists():
+            raise InputError(f"{path}: no such file; give an image file ({', '.join(IMAGE_EXTENSIONS)})")
+        if path.is_dir() or path.suffix.lower() not in IMAGE_EXTENSIONS:
+            got = "a folder" if path.is_dir() else f"a {path.suffix or 'extension-less'} file"
+            raise InputError(f"{path}: expected an image ({', '.join(IMAGE_EXTENSIONS)}), got {got}; "
+                             "give image files (a folder's images: image_files(folder))")
+        source = FrameSource(path)  # cv::imread(IMREAD_COLOR); a missing or undecodable file is an InputError
         frame = next(iter(source))
     except InputError as err:
         outcome.error = str(err)
@@ -297,7 +300,7 @@ def _process(path: Path, out_dir: Path, stages: ImageStages, config: Config) -> 
     damage = source.damage_notice()
     try:
         claim = claim_outputs(out_dir, source.stem)
-    except AubenchError as err:  # another run is writing this stem
+    except OutputBusy as err:  # another run is writing this stem: its image is left to it
         outcome.error = str(err)
         return outcome
     try:

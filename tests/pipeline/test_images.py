@@ -249,3 +249,47 @@ def test_a_rerun_replaces_the_earlier_outputs_of_the_stem(tmp_path):
     assert result.images[0].faces == 1
     assert len(read_openface_csv(out / "sample2.csv")) == 1
     assert [p.name for p in (out / "sample2_aligned").iterdir()] == ["face_det_000000.bmp"]
+
+
+def test_inputs_that_are_not_images_are_said_in_one_line_each(tmp_path):
+    missing = tmp_path / "missing.jpg"
+    result = images.run_images([MEDIA, MEDIA / "default.wmv", missing], tmp_path / "out", _config(), progress=False)
+    folder, video, gone = (o.error for o in result.images)
+    assert folder.startswith(f"{MEDIA}: expected an image") and "got a folder" in folder
+    assert video.startswith(f"{MEDIA / 'default.wmv'}: expected an image") and "got a .wmv file" in video
+    assert gone.startswith(f"{missing}: no such file")
+    assert len(result.failed) == 3 and result.faces == 0
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_stem_another_run_is_writing_is_left_to_it(tmp_path):
+    from aubench.pipeline.io.claim import claim_outputs
+
+    out = tmp_path / "out"
+    with claim_outputs(out, "sample2"):  # as another aubench run holds it
+        result = images.run_images(TWO_IMAGES, out, _config(), progress=False)
+    busy, done = result.images
+    assert busy.csv is None and "being written by another aubench run" in busy.error
+    assert done.faces == 1 and not (out / "sample2.csv").exists()
+
+
+def test_a_full_disk_on_the_second_image_keeps_the_first_and_nothing_of_the_second(tmp_path, monkeypatch):
+    import errno
+
+    from aubench.pipeline.errors import OutputError
+    from aubench.pipeline.io import aligned as aligned_mod
+
+    real_open = open
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        if "sample4_aligned" in str(path) and "w" in mode:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(aligned_mod, "open", fake_open, raising=False)
+    out = tmp_path / "out"
+    with pytest.raises(OutputError, match="no space left on device"):
+        images.run_images(TWO_IMAGES, out, _config(), progress=False)
+    assert len(read_openface_csv(out / "sample2.csv")) == 1
+    assert sorted(p.name for p in out.iterdir()) == [
+        "sample2.csv", "sample2.hog", "sample2_aligned", "sample2_of_details.txt"]
