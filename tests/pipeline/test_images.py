@@ -114,6 +114,24 @@ def test_aus_within_the_measured_spread(samples_run):
     assert_close("image.au_occurrence_disagreement", float((ours_c != cpp_c).mean()), 0.0)
 
 
+@pytest.mark.slow
+@pytest.mark.blas
+def test_aligned_faces_and_hog_within_the_measured_spread(samples_run):
+    out, _ = samples_run
+    worst_mad, worst_r = 0.0, 0.0
+    for stem in SAMPLES:
+        ours, theirs = read_hog(out / f"{stem}.hog"), read_hog(REF / f"{stem}.hog")
+        for k in range(CPP_FACES[stem]):
+            r = np.corrcoef(ours.descriptors[k].ravel(), theirs.descriptors[k].ravel())[0, 1]
+            worst_r = max(worst_r, 1.0 - float(r))
+            name = f"face_det_{k:06d}.bmp"
+            a = cv2.imread(str(out / f"{stem}_aligned" / name)).astype(np.float64)
+            b = cv2.imread(str(REF / f"{stem}_aligned" / name)).astype(np.float64)
+            worst_mad = max(worst_mad, float(np.abs(a - b).mean()))
+    assert_close("image.aligned_mean_abs", worst_mad, 0.0)
+    assert_close("image.hog_one_minus_r", worst_r, 0.0)
+
+
 # ---------------------------------------------------------------------------------------------- files
 def test_header_is_byte_identical_to_cpp():
     cpp = (REF / "sample1.csv").read_bytes().split(b"\n", 1)[0] + b"\n"
