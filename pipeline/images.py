@@ -362,6 +362,8 @@ def run_images(inputs: Sequence[str | Path], out_dir: str | Path, config: Config
         jit.start()  # Numba is loaded now if a compiled variant was chosen
         notice.start()
         stages = ImageStages(config, models_dir, kernels)
+        jit.start()  # in case the stages, not the registry, loaded Numba
+        notice.start()
         bar = progress_bar(len(paths), stream, "aubench run images", unit="image")
         try:
             # Ctrl-C and SIGTERM stop the run between images (deferred_signals: never inside a kernel)
