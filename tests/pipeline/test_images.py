@@ -184,6 +184,7 @@ def test_no_face_and_unreadable_images_do_not_stop_the_others(tmp_path):
         "sample2.csv", "sample2.hog", "sample2_aligned", "sample2_of_details.txt"]
     said = stream.getvalue()
     assert f"{blank}: no face found" in said and str(broken) in said
+    assert "aubench run images" in said and "3/3" in said  # the bar over images
     summary = result.summary()
     assert "1 of 3 images written, 1 face" in summary
     assert f"failed: {unreadable.error}" in summary and f"{blank}: no face found" in summary
@@ -311,3 +312,16 @@ def test_a_full_disk_on_the_second_image_keeps_the_first_and_nothing_of_the_seco
     assert len(read_openface_csv(out / "sample2.csv")) == 1
     assert sorted(p.name for p in out.iterdir()) == [
         "sample2.csv", "sample2.hog", "sample2_aligned", "sample2_of_details.txt"]
+
+
+def test_camera_intrinsics_from_the_config_or_each_image_size(tmp_path):
+    default = images.run_images([MEDIA / "sample2.jpg"], tmp_path / "default", _config(), progress=False)
+    given = with_overrides(_config(), camera={"fx": 600.0, "fy": 610.0, "cx": 300.0, "cy": 190.0})
+    images.run_images([MEDIA / "sample2.jpg"], tmp_path / "given", given, progress=False)
+    details = (tmp_path / "given" / "sample2_of_details.txt").read_text()
+    assert "Camera parameters:600,610,300,190\n" in details
+    # 640x400: OpenFace's default from the image's own size, as the C++ details say
+    assert "Camera parameters:458.333,458.333,320,200\n" in (tmp_path / "default" / "sample2_of_details.txt").read_text()
+    pose_default = read_openface_csv(default.images[0].csv).pose()
+    pose_given = read_openface_csv(tmp_path / "given" / "sample2.csv").pose()
+    assert not np.allclose(pose_default[:, :3], pose_given[:, :3])  # the translation follows the intrinsics
