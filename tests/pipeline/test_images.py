@@ -325,3 +325,13 @@ def test_camera_intrinsics_from_the_config_or_each_image_size(tmp_path):
     pose_default = read_openface_csv(default.images[0].csv).pose()
     pose_given = read_openface_csv(tmp_path / "given" / "sample2.csv").pose()
     assert not np.allclose(pose_default[:, :3], pose_given[:, :3])  # the translation follows the intrinsics
+
+
+def test_without_au_outputs_the_au_stage_is_not_loaded(tmp_path):
+    config = with_overrides(preset("fast"), output={"aus": False, "hogalign": False, "simalign": False, "gaze": False})
+    result = images.run_images([MEDIA / "sample2.jpg"], tmp_path, config, progress=False)
+    header = result.images[0].csv.read_text().split("\n", 1)[0].split(",")
+    assert header[:3] == ["face", "confidence", "pose_Tx"] and not [c for c in header if c.startswith("AU")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sample2.csv", "sample2_of_details.txt"]
+    ours, theirs = read_openface_csv(result.images[0].csv), read_openface_csv(REF / "sample2.csv")
+    assert_close("image.landmarks_px", ours.landmarks_2d(), theirs.landmarks_2d(), rounding=0.1 + 1e-9)
