@@ -335,3 +335,11 @@ def test_without_au_outputs_the_au_stage_is_not_loaded(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sample2.csv", "sample2_of_details.txt"]
     ours, theirs = read_openface_csv(result.images[0].csv), read_openface_csv(REF / "sample2.csv")
     assert_close("image.landmarks_px", ours.landmarks_2d(), theirs.landmarks_2d(), rounding=0.1 + 1e-9)
+
+
+def test_a_damaged_image_is_processed_with_a_notice(tmp_path):
+    damaged = tmp_path / "cut.jpg"
+    damaged.write_bytes((MEDIA / "sample2.jpg").read_bytes()[:30000])  # the face is in the first rows decoded
+    outcome = images.run_images([damaged], tmp_path / "out", _config(), progress=False).images[0]
+    assert outcome.error is None and outcome.faces == 1 and outcome.csv.is_file()
+    assert outcome.notice.startswith("the image is damaged") and "Premature end of JPEG file" in outcome.notice
