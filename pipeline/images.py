@@ -224,8 +224,13 @@ class _ImageFiles:
         self.hog_path = out_dir / f"{stem}.hog" if out.hogalign and au_stage else None
         self.aligned_dir = out_dir / f"{stem}_aligned" if out.simalign and au_stage else None
         self.details_path = out_dir / f"{stem}_of_details.txt"
+        self.tracked_path = None
+        if out.tracked:
+            from aubench.pipeline.extract import tracked_path
 
-    def write(self, faces: list[FaceResult]) -> None:
+            self.tracked_path = tracked_path(out_dir, source)  # <stem>.jpg, never the input itself
+
+    def write(self, faces: list[FaceResult], bgr: np.ndarray | None = None) -> None:
         from aubench.pipeline.extract import write_of_details
 
         out = self.config.output
@@ -254,6 +259,15 @@ class _ImageFiles:
             write_of_details(self.details_path, self.source, self.config, self.schema, self.csv_path,
                              self.hog_path, self.aligned_dir)
             written.append(self.details_path)
+            if self.tracked_path is not None and bgr is not None:  # OpenFace's -tracked: every face drawn
+                from aubench.pipeline.io.tracked import annotate, write_tracked_image
+
+                cam = self.config.camera
+                intrinsics = self.source.intrinsics(cam.fx, cam.fy, cam.cx, cam.cy)
+                drawn = annotate(bgr, [f.record for f in faces], intrinsics,
+                                 au_panel=self.config.output.aus and faces[0].hog is not None, au_values="static")
+                write_tracked_image(self.tracked_path, drawn)
+                written.append(self.tracked_path)
             if tmp_hog is not None:
                 os.replace(tmp_hog, self.hog_path)
                 written.append(self.hog_path)
@@ -282,7 +296,8 @@ def _check_stems(paths: list[Path]) -> None:
         seen[stem] = path
 
 
-def _process(path: Path, out_dir: Path, stages: ImageStages, config: Config) -> ImageOutcome:
+def _process(path: Path, out_dir: Path, stages: ImageStages, config: Config, out_name: str | None = None
+             ) -> ImageOutcome:
     """One image: read, claim its stem, find and analyse its faces, write its files."""
     outcome = ImageOutcome(path)
     try:
@@ -293,6 +308,7 @@ def _process(path: Path, out_dir: Path, stages: ImageStages, config: Config) -> 
             raise InputError(f"{path}: expected an image ({', '.join(IMAGE_EXTENSIONS)}), got {got}; "
                              "give image files (a folder's images: image_files(folder))")
         source = FrameSource(path)  # cv::imread(IMREAD_COLOR); a missing or undecodable file is an InputError
+        source.out_name = out_name
         frame = next(iter(source))
     except InputError as err:
         outcome.error = str(err)
@@ -310,7 +326,7 @@ def _process(path: Path, out_dir: Path, stages: ImageStages, config: Config) -> 
             outcome.notice = "no face found; no CSV written (as OpenFace's FaceLandmarkImg)"
         else:
             files = _ImageFiles(out_dir, source, config, stages.schema, stages.analyser is not None)
-            files.write(faces)
+            files.write(faces, frame.bgr)
             outcome.csv, outcome.faces = files.csv_path, len(faces)
             outcome.hog, outcome.aligned_dir = files.hog_path, files.aligned_dir
         if damage is not None:
@@ -321,7 +337,8 @@ def _process(path: Path, out_dir: Path, stages: ImageStages, config: Config) -> 
 
 
 def run_images(inputs: Sequence[str | Path], out_dir: str | Path, config: Config, *, progress: bool = True,
-               models_dir: str | Path | None = None, progress_stream: TextIO | None = None) -> ImagesResult:
+               models_dir: str | Path | None = None, progress_stream: TextIO | None = None,
+               out_name: str | None = None) -> ImagesResult:
     """Run FaceLandmarkImg on each image of ``inputs``: ``out_dir/<stem>.csv`` (+ ``.hog``, ``_aligned/``) per image.
 
     Parameters
@@ -335,6 +352,7 @@ def run_images(inputs: Sequence[str | Path], out_dir: str | Path, config: Config
     progress : a bar over the images, the Numba compile notice and each image's notice on
         ``progress_stream`` (default stderr); ``config.runtime.progress = false`` turns it off too.
     models_dir : the OpenFace model folder (default: :func:`aubench.pipeline.models.locate`).
+    out_name : with one image, name its outputs ``out_name.csv`` etc. (OpenFace's ``-of``).
 
     Returns
     -------
@@ -349,6 +367,8 @@ def run_images(inputs: Sequence[str | Path], out_dir: str | Path, config: Config
     paths = [Path(p) for p in inputs]
     if not paths:
         raise InputError("no images given; give one or more image files or a folder of images")
+    if out_name is not None and len(paths) != 1:
+        raise InputError(f"-of {out_name}: names one image's outputs, but {len(paths)} images were given")
     _check_stems(paths)
     out_dir = Path(out_dir)
     make_out_dir(out_dir)  # before the models load: a bad -o is said at once
@@ -369,7 +389,7 @@ def run_images(inputs: Sequence[str | Path], out_dir: str | Path, config: Config
             # Ctrl-C and SIGTERM stop the run between images (deferred_signals: never inside a kernel)
             with deferred_signals():
                 for path in paths:
-                    outcome = _process(path, out_dir, stages, config)
+                    outcome = _process(path, out_dir, stages, config, out_name)
                     result.images.append(outcome)
                     notice.frame_done()
                     for line in (outcome.notice, outcome.error):

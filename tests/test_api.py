@@ -50,11 +50,13 @@ def cli_csvs(tmp_path_factory, images):
         (VIDEO, "-o", out / "video", "--config", "fast", "--frames", CLIP_FRAMES),
         (MEDIA / "sample1.jpg", "-o", out / "image", "--config", "fast"),
         (images, "-o", out / "folder", "--config", "fast"),
+        (images, "-o", out / "sequence", "--config", "fast", "--sequence"),
         (VIDEO, "-o", out / "replay", "--config", "fast", "--frames", 5, "--landmarks-from", REF_CSV,
          "--variant", "fhog=reference"),
     ])
     return {"video": out / "video" / "default.csv", "image": out / "image" / "sample1.csv",
-            "folder": out / "folder" / "faces.csv", "replay": out / "replay" / "default.csv"}
+            "folder": [out / "folder" / "sample1.csv", out / "folder" / "sample2.csv"],
+            "sequence": out / "sequence" / "faces.csv", "replay": out / "replay" / "default.csv"}
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +73,19 @@ def test_extract_of_a_video_is_the_cli_csv(clip_table, cli_csvs):
 
 @pytest.mark.slow
 def test_extract_of_an_image_and_a_folder_is_the_cli_csv(cli_csvs, images):
-    pd.testing.assert_frame_equal(aubench.extract(MEDIA / "sample1.jpg", quiet=True), pd.read_csv(cli_csvs["image"]),
-                                  check_exact=True)
+    """Photos go through FaceLandmarkImg (a row per face, its schema), as `aubench run` does them;
+    sequence=True makes the folder one video, as --sequence."""
+    image = aubench.extract(MEDIA / "sample1.jpg", quiet=True)
+    assert list(image.columns[:2]) == ["face", "confidence"]
+    pd.testing.assert_frame_equal(image, pd.read_csv(cli_csvs["image"]), check_exact=True)
     table = aubench.extract(images, quiet=True)
-    assert list(table["input"]) == ["sample1.jpg", "sample2.jpg"]  # OpenFace reads a folder sorted by name
-    pd.testing.assert_frame_equal(table.drop(columns="input"), pd.read_csv(cli_csvs["folder"]), check_exact=True)
+    assert list(table["input"]) == ["sample1.jpg", "sample2.jpg"]  # a folder read sorted by name, one face each
+    expected = pd.concat([pd.read_csv(p) for p in cli_csvs["folder"]], ignore_index=True)
+    pd.testing.assert_frame_equal(table.drop(columns="input"), expected, check_exact=True)
+    sequence = aubench.extract(images, sequence=True, quiet=True)
+    assert list(sequence["input"]) == ["sample1.jpg", "sample2.jpg"] and list(sequence["frame"]) == [1, 2]
+    pd.testing.assert_frame_equal(sequence.drop(columns="input"), pd.read_csv(cli_csvs["sequence"]),
+                                  check_exact=True)
 
 
 @pytest.mark.slow

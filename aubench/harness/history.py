@@ -273,7 +273,6 @@ def render(docs: Sequence[dict[str, Any]], out_dir: Path, title: str) -> tuple[P
     figures = [f for f in SERIES if any(v is not None for v in series_values(docs, f))]
     if not figures:
         raise InputError("no revision ran in this environment; nothing to plot (see each result's error)")
-    x = list(range(len(docs)))
     fig, axes = plt.subplots(len(figures), 1, figsize=(12, 2.6 * len(figures) + 1.2), sharex=True)
     axes = list(getattr(axes, "flat", [axes]))
     step_rows = []
