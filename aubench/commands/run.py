@@ -136,7 +136,15 @@ def execute(req: RunRequest, args, sections: dict) -> int:
 
         kwargs = {"out_name": out_name} if out_name else {}
         result = run_images(plan.images, out_dir, cfg, progress=progress, models_dir=args.models, **kwargs)
+        if len(plan) == 1 and result.failed:  # the one input given cannot be used: an error, as for a video
+            raise InputError(result.failed[0].error)
         print(result.summary())
+        if not progress:  # with progress on, run_images said these as they came
+            for o in result.images:
+                for line in (o.notice, o.error):
+                    if line:
+                        print(f"aubench {req.program}: {line if line.startswith(str(o.path)) else f'{o.path}: {line}'}",
+                              file=sys.stderr)
         failed |= bool(result.failed)
     tracked = plan.tracked
     if tracked and req.multi_face:
