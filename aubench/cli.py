@@ -28,7 +28,7 @@ from aubench.pipeline.errors import AubenchError, raise_terminated  # noqa: E402
 
 # Order shown in --help.
 COMMANDS = ("run", "FeatureExtraction", "FaceLandmarkImg", "FaceLandmarkVidMulti",
-            "detect", "models", "variants", "profile", "parity", "ab", "report", "gate")
+            "detect", "history", "models", "variants", "profile", "parity", "ab", "report", "gate")
 
 
 def build_parser() -> argparse.ArgumentParser:
