@@ -34,25 +34,27 @@ VIDEO = MEDIA / "multi_face.avi"
 SMALL = LandmarkParameters().window_sizes_small
 INIT = LandmarkParameters().window_sizes_init
 
-# Tolerances against C++'s CSV (rows matched by (frame, face_id)), from our own spread: the whole
-# clip run under each OpenBLAS kernel family (OPENBLAS_CORETYPE = Haswell, Sandybridge, SkylakeX, Zen;
-# fast preset, one process each; measured 2026-12-03, numbers in experiments/multi_face_parity.py's
-# docstring). Each is the largest figure seen over the four families times the margin
-# (tests/tolerances.py's MARGIN = 2) unless said otherwise.
+# Tolerances against C++'s CSV (rows matched by (frame, face_id)), from two measured spreads on this
+# clip (2026-12-03, AMD EPYC with AVX-512; experiments/multi_face_parity.py's docstring has the table):
+#   ours:  the whole clip, fast preset, one process per OpenBLAS kernel family (OPENBLAS_CORETYPE =
+#          Haswell, Sandybridge, SkylakeX, Zen; numpy's OpenBLAS 0.3.31 loads Haswell's kernels for Zen);
+#   C++:   FaceLandmarkVidMulti built from the reference sources, under SkylakeX and Sandybridge kernels,
+#          against the reference (its Zen run, which that build reproduces byte for byte).
+# Each tolerance is the largest figure of both times tests/tolerances.py's MARGIN (2), rounded.
 FIRST_FRAMES = 60
 TOLERANCES = {
-    # first 60 frames: every family matched every C++ row with median 0.004-0.005 px (CSV rounding,
-    # 0.05 px per coordinate); p95 <= 0.03 px, max <= 0.07 px
-    "first.landmark_median_px": 0.012,  # reference/README.md: C++ against itself on this clip, 0.012 px
-    "first.landmark_max_px": 0.15,
-    "first.au_mae_mean": 0.03,
-    # whole clip: see the slow test
-    "whole.landmark_median_px": 0.012,  # C++ cross-CPU median on this clip (reference/README.md)
-    "whole.landmark_p95_px": 0.2,
-    "whole.au_mae_mean": 0.05,  # the brief's target; measured 0.016 at most
-    "whole.success_agreement": 0.998,  # measured >= 0.9991; C++ against itself on this clip: 0.9986
-    "whole.rows_unmatched": 12,  # measured <= 3 (one validator flip of a failing face keeps it 3 frames)
-    "whole.frames_differing": 8,  # measured <= 3
+    # first 60 frames: every run (ours x4, C++ x2) matched all 180 C++ rows, success agreement 100 %
+    "first.landmark_median_px": 0.012,  # measured <= 0.0059 (the CSV's 0.1-px rounding)
+    "first.landmark_max_px": 0.22,  # measured <= 0.110 (ours, Haswell); C++ SkylakeX 0.107
+    "first.au_mae_mean": 0.02,  # measured <= 0.0097 (ours, Haswell)
+    # whole clip: a small failing face near the PDM's 0.25-0.30 scale limits is chaotic: one validator
+    # verdict that flips keeps (or frees) a slot a few frames longer and the later detections fill other slots
+    "whole.rows_unmatched": 80,  # measured: ours 3 / 35 / 40 (SkylakeX / Haswell / Sandybridge); C++ 4 / 33
+    "whole.frames_differing": 70,  # measured: ours 3 / 28 / 35; C++ 4 / 20
+    "whole.success_agreement": 0.988,  # measured: ours >= 0.9948; C++ >= 0.9943
+    "whole.landmark_median_px": 0.012,  # measured 0.0074 in all six runs (C++ too); README's C++ spread 0.012
+    "whole.landmark_p95_px": 0.2,  # measured: ours <= 0.0986; C++ <= 0.0814
+    "whole.au_mae_mean": 0.04,  # measured: ours <= 0.0188; C++ <= 0.0162 (the brief's target: 0.05)
 }
 
 
