@@ -306,6 +306,31 @@ def test_run_summary_counts_face_tracks(tmp_path):
 
 # -- the real tracker against C++ ---------------------------------------------------------------
 
+def test_start_from_box_is_the_frontal_detection_from_the_box():
+    """The box overload of DetectLandmarksInVideo on a reset model (CalcParams from the box, zero local
+    parameters, one DetectLandmarks with the initial windows) is what detect_from_box fits without the
+    rotation hypotheses; the model's failure count starts as DetectLandmarksInVideo leaves it."""
+    import cv2
+
+    from aubench.pipeline.registry import resolve
+
+    cap = cv2.VideoCapture(str(VIDEO))
+    ok, bgr = cap.read()
+    cap.release()
+    assert ok
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    tracker = LandmarkTracker(MODELS, Config(), resolve({}), detector=object())
+    box = (303.913361, 201.694901, 109.75238, 109.623772)  # MTCNN's first face of frame 1 (reference/detections)
+    success = tracker.start_from_box(gray, box)
+    fit = tracker.clnf.detect_from_box(gray.astype(np.float32), box, multi_view=False)
+    np.testing.assert_array_equal(tracker.state.landmarks, fit.landmarks)
+    np.testing.assert_array_equal(tracker.state.params_global, fit.params_global)
+    assert success == fit.detection_success and tracker.state.tracking_initialised
+    assert tracker.state.failures_in_a_row == (-1 if success else 0)
+    out = tracker.outputs(640, 480)
+    assert out.success == success and out.confidence == fit.detection_certainty
+
+
 @pytest.fixture(scope="module")
 def first_frames(tmp_path_factory):
     out = tmp_path_factory.mktemp("multi_first")
