@@ -249,14 +249,7 @@ class LandmarkTracker:
         initial_detection = not s.tracking_initialised
 
         if s.tracking_initialised:
-            windows = p.window_sizes_small if s.detection_success else p.window_sizes_init
-            with timer("landmarks.track"):
-                # tracking never reads the model likelihood (it ranks detection hypotheses only)
-                fit = self.clnf.detect_landmarks(gray_f32, s.params_global, s.params_local, windows, timer,
-                                                 likelihood=False)
-            iterations += list(getattr(fit, "iterations", []))
-            self._adopt(fit)
-            s.failures_in_a_row = -1 if fit.detection_success else s.failures_in_a_row + 1
+            iterations += self._fit_from_previous(gray_f32, timer)
 
         every = p.reinit_video_every
         wants_detection = (
@@ -287,6 +280,57 @@ class LandmarkTracker:
         if s.failures_in_a_row > FAILURES_BEFORE_UNINITIALISE:
             s.tracking_initialised = False
         return s.detection_success, wants_detection, iterations
+
+    def _fit_from_previous(self, gray_f32: np.ndarray, timer: StageTimer) -> list:
+        """DetectLandmarksInVideo's tracking step: one ``CLNF::DetectLandmarks`` from the current
+        parameters (small windows after a success, the initial ones after a failure), then
+        ``failures_in_a_row`` -1 on success, +1 on failure. Returns the NU-RLMS updates."""
+        s, p = self.state, self.params
+        windows = p.window_sizes_small if s.detection_success else p.window_sizes_init
+        with timer("landmarks.track"):
+            # tracking never reads the model likelihood (it ranks detection hypotheses only)
+            fit = self.clnf.detect_landmarks(gray_f32, s.params_global, s.params_local, windows, timer,
+                                             likelihood=False)
+        self._adopt(fit)
+        s.failures_in_a_row = -1 if fit.detection_success else s.failures_in_a_row + 1
+        return list(getattr(fit, "iterations", []))
+
+    # -- FaceLandmarkVidMulti's per-face model (reinit_video_every = -1) ----------------------------
+    def start_from_box(self, gray: np.ndarray, box_xywh, timer: StageTimer = NULL_TIMER) -> bool:
+        """A free model taking a face detection, as FaceLandmarkVidMulti restarts one.
+
+        ``CLNF::Reset``, ``detection_success = false``, then the box overload of
+        ``DetectLandmarksInVideo``: zero local parameters, global ones from the box
+        (``PDM::CalcParams`` from a bounding box, no rotation), ``tracking_initialised``, and one
+        :meth:`track_only` step, which (the model not having succeeded yet) fits with the
+        initial windows. Unlike FeatureExtraction's (re)detection no rotation hypotheses are
+        tried. Returns ``detection_success``.
+        """
+        self.reset()
+        s = self.state
+        s.params_global = pdm_ops.calc_params_from_box(self.pdm, np.asarray(box_xywh, dtype=np.float64),
+                                                       (0.0, 0.0, 0.0), np.zeros(self.pdm.n_modes, F32))
+        s.tracking_initialised = True
+        return self.track_only(gray, timer)
+
+    def track_only(self, gray: np.ndarray, timer: StageTimer = NULL_TIMER) -> bool:
+        """``DetectLandmarksInVideo`` with ``reinit_video_every = -1`` (FaceLandmarkVidMulti's setting)
+        on a model whose tracking has started: one fit from the previous parameters, the failure
+        count updated, and never a face detection (with a negative ``reinit_video_every`` neither
+        re-detection test can pass once tracking has started; FaceLandmarkVidMulti frees a model
+        long before the 100 failures that would un-initialise it). Returns ``detection_success``.
+        """
+        if not self.state.tracking_initialised:
+            raise ValueError("track_only: this model is not tracking a face yet; start it with start_from_box")
+        with timer("landmarks"):
+            self._fit_from_previous(np.asarray(gray, dtype=F32), timer)
+        return self.state.detection_success
+
+    def outputs(self, width: int, height: int, timer: StageTimer = NULL_TIMER) -> TrackResult:
+        """The model's current outputs as FaceLandmarkVidMulti records them for a ``width`` x ``height``
+        frame: pose, 3D shape, eye landmarks, and the gaze only when ``detection_success``."""
+        s = self.state
+        return self._outputs(width, height, s.detection_success, False, [], timer)
 
     def fit_image(self, bgr: np.ndarray, gray: np.ndarray | None, box_xywh, *, multi_view: bool = False,
                   timer: StageTimer = NULL_TIMER) -> TrackResult:
