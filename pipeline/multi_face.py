@@ -50,6 +50,7 @@ from aubench.pipeline.frame_step import csv_schema
 from aubench.pipeline.io.claim import claim_outputs
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.io.records import FaceRecord
+from aubench.pipeline.io.tracked import annotate, write_tracked_image
 from aubench.pipeline.landmarks.tracker import LandmarkTracker, TrackResult, c_mod, to_gray
 from aubench.pipeline.progress import progress_bar, progress_writer
 from aubench.pipeline.run_result import RunResult, peak_rss_mb
@@ -258,7 +259,8 @@ def face_record(number: int, timestamp: float, track: FaceTrack) -> FaceRecord:
 def run_multi_face(input_path: str | Path, out_dir: str | Path, config: Config, *, frames: int | None = None,
                    progress: bool = True, models_dir: str | Path | None = None,
                    progress_stream: TextIO | None = None, timer: StageTimer = NULL_TIMER,
-                   tracker: MultiFaceTracker | None = None, analyser: Any = None) -> RunResult:
+                   tracker: MultiFaceTracker | None = None, analyser: Any = None,
+                   out_name: str | None = None) -> RunResult:
     """Run FaceLandmarkVidMulti on ``input_path``; write ``out_dir/<stem>.csv`` (+ ``.hog``, ``_aligned/``).
 
     Parameters
@@ -272,6 +274,10 @@ def run_multi_face(input_path: str | Path, out_dir: str | Path, config: Config, 
     models_dir : the OpenFace model folder (default: :func:`aubench.pipeline.models.locate`).
     timer : per-stage timings (``decode``, ``detect``, ``landmarks``, ``pose``, ``gaze``, ``au``, ``write``).
     tracker, analyser : ready-made stages (tests); ``tracker`` is reset before the first frame.
+    out_name : name the outputs ``out_name.csv`` etc. instead of after the input (OpenFace's ``-of``).
+
+    With ``[output] tracked`` every frame is also drawn, each tracked face with its id, landmarks,
+    gaze, pose box and its three strongest AUs (static models), into ``<stem>.avi``.
 
     Returns
     -------
@@ -282,6 +288,7 @@ def run_multi_face(input_path: str | Path, out_dir: str | Path, config: Config, 
     if frames is not None and frames < 1:
         raise InputError(f"--frames {frames}: expected a positive number of frames; give --frames 1 or more")
     source = open_input(input_path)
+    source.out_name = out_name
     out_dir = Path(out_dir)
     make_out_dir(out_dir)
     stream = (progress_stream or sys.stderr) if progress and config.runtime.progress else None
@@ -315,6 +322,7 @@ def run_multi_face(input_path: str | Path, out_dir: str | Path, config: Config, 
             with deferred_signals():  # Ctrl-C / SIGTERM stop the run between frames
                 for frame in itertools.islice(_timed_frames(iter(source), timer), frames):
                     faces = tracker.step(frame.bgr, frame.gray, timer)
+                    drawn_records = []
                     for face in faces:
                         record = face_record(frame.number, frame.timestamp, face)
                         analysis = None
@@ -332,6 +340,15 @@ def run_multi_face(input_path: str | Path, out_dir: str | Path, config: Config, 
                                                       face_id=face.face_id)
                         rows += 1
                         tracks.add((face.face_id, face.track))
+                        drawn_records.append(record)
+                    if outputs.tracked_path is not None:  # one annotated frame per frame, faces or not
+                        with timer("write"):
+                            drawn = annotate(frame.bgr, drawn_records, outputs.intrinsics, au_panel=outputs.au_panel,
+                                             au_values="static")
+                            if outputs.tracked is not None:
+                                outputs.tracked.write(drawn)
+                            else:
+                                write_tracked_image(outputs.tracked_path, drawn)
                     most_at_once = max(most_at_once, len(faces))
                     timer.next_frame()
                     done += 1
@@ -357,4 +374,4 @@ def run_multi_face(input_path: str | Path, out_dir: str | Path, config: Config, 
     ran = ["detect", "landmarks", "pose", "gaze"] + (["au (static models)"] if analyser is not None else [])
     return RunResult(csv=outputs.csv_path, frames=done, wall_s=time.perf_counter() - start, hog=outputs.hog_path,
                      aligned_dir=outputs.aligned_dir, stages_ran=ran, peak_rss_mb=peak_rss_mb(), notes=notes,
-                     jit_s=jit_s, input_notice=damage)
+                     jit_s=jit_s, input_notice=damage, tracked=outputs.tracked_path)

@@ -151,3 +151,26 @@ def test_of_names_the_outputs_and_its_folder_joins_out_dir(tmp_path):
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["named.avi", "named.csv", "named_of_details.txt"]
     proc = _cli("run", MEDIA / "default.wmv", MEDIA / "sample1.jpg", "-o", tmp_path, "-of", "x", "--quiet")
     assert proc.returncode == 2 and "names the output of one input, but 2 were given" in proc.stderr
+
+
+@pytest.mark.slow
+def test_facelandmarkvidmulti_and_facelandmarkimg_spellings(tmp_path):
+    """FaceLandmarkVidMulti is `aubench run --multi-face`; FaceLandmarkImg -fdir runs each image of the folder."""
+    clip = MEDIA / "multi_face.avi"
+    a = _cli("FaceLandmarkVidMulti", "-f", clip, "-out_dir", tmp_path / "a", "-2Dfp", "-aus", "--frames", 10, "--quiet")
+    b = _cli("run", clip, "--multi-face", "-o", tmp_path / "b", "-2Dfp", "-aus", "--frames", 10, "--quiet")
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    csv = (tmp_path / "a" / "multi_face.csv").read_bytes()
+    assert csv == (tmp_path / "b" / "multi_face.csv").read_bytes()
+    rows = csv.decode().splitlines()
+    assert rows[0].startswith("frame,face_id,timestamp,confidence,success,x_0")
+    assert {r.split(",")[1] for r in rows[1:]} == {"0", "1", "2"}  # three people tracked from frame 1
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("sample1.jpg", "sample6.jpg"):
+        (photos / name).write_bytes((MEDIA / name).read_bytes())
+    c = _cli("FaceLandmarkImg", "-fdir", photos, "-out_dir", tmp_path / "c", "-aus", "--quiet")
+    assert c.returncode == 0, c.stderr
+    faces = {p.stem: len(p.read_text().splitlines()) - 1 for p in (tmp_path / "c").glob("*.csv")}
+    assert faces == {"sample1": 1, "sample6": 12}
+    assert (tmp_path / "c" / "sample6.csv").read_text().startswith("face,confidence,AU01_r")
