@@ -32,6 +32,7 @@ class InputPlan:
     videos: list[Path] = field(default_factory=list)  # FeatureExtraction / FaceLandmarkVidMulti, one each
     sequences: list[Path] = field(default_factory=list)  # folders of images, each one video
     images: list[Path] = field(default_factory=list)  # FaceLandmarkImg, one CSV each
+    batch: bool = False  # a folder of videos or a list was given: a batch (its summary lists each video)
 
     @property
     def tracked(self) -> list[Path]:
@@ -85,6 +86,7 @@ def plan_run(inputs: Sequence[str | Path], *, sequence_dirs: bool = False, image
     for path in pending:
         if path.is_file() and path.suffix.lower() in LIST_EXTENSIONS:
             expanded += _list_items(path)
+            plan.batch = True
         else:
             expanded.append(path)
     for path in expanded:
@@ -106,6 +108,7 @@ def plan_run(inputs: Sequence[str | Path], *, sequence_dirs: bool = False, image
                     raise InputError(f"{path}: holds videos ({_shown([p.name for p in videos])}); FaceLandmarkImg "
                                      "reads images; use FeatureExtraction or FaceLandmarkVidMulti for videos")
                 plan.videos += videos
+                plan.batch = True
             elif sequence_dirs:
                 plan.sequences.append(path)
             else:

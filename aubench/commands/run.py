@@ -104,6 +104,7 @@ def _plan(req: RunRequest):
         extra = inputs_mod.plan_run(req.sequence_inputs, sequence_dirs=True, video_only=True, program=where)
         plan.videos += extra.videos
         plan.sequences += extra.sequences
+        plan.batch |= extra.batch
         inputs_mod._check_names(plan)
     if req.landmarks_from is not None:
         inputs_mod.plan_run(plan.tracked + plan.images, landmarks_from=req.landmarks_from, program=where)
@@ -165,7 +166,7 @@ def execute(req: RunRequest, args, sections: dict) -> int:
             if result.input_notice:
                 print(f"aubench {req.program}: {result.input_notice}", file=sys.stderr)
                 damaged = True
-    elif len(tracked) > 1:
+    elif len(tracked) > 1 or plan.batch:
         from aubench.pipeline.batch import run_many
 
         workers = cfg.runtime.workers if req.workers is None else req.workers

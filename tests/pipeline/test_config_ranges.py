@@ -95,8 +95,15 @@ def test_named_bad_values(tmp_path, text, needle):
 
 @pytest.mark.parametrize("value", [0, 0.5, 0.95, 1e-9])
 def test_edges_and_zero_defaults_are_accepted(value):
-    config.with_overrides(config.Config(), camera={"fx": value * 1000})
+    config.with_overrides(config.Config(), camera={"fx": value * 1000, "fy": value * 1000})
     config.with_overrides(config.Config(), landmarks={"weight_factor": value})
+
+
+@pytest.mark.parametrize("camera", [{"fx": 500.0}, {"fy": 500.0}, {"cx": 320.0}, {"cy": 240.0}])
+def test_camera_intrinsics_are_given_in_pairs(camera):
+    """fx without fy would divide by zero in the pose (OpenFace's -fx alone leaves fy at -1): refused."""
+    with pytest.raises(ConfigError, match="give (fx and fy|cx and cy) together"):
+        config.with_overrides(config.Config(), camera=camera)
 
 
 def test_unsupported_window_size_names_the_supported_ones_at_model_load():
