@@ -16,8 +16,9 @@ def register(sub) -> None:
     p.add_argument("--clip", type=Path, help="video to run (default: ../shared/media/default.wmv)")
     p.add_argument("--config", default="fast", help="preset each revision runs (default fast; older revisions' "
                                                     "experiments/<name>.toml when they predate the presets)")
-    p.add_argument("--frames", type=int, default=30, metavar="N",
-                   help="frames of the long run (default 30; 0: whole clip); a 5-frame run is subtracted from it")
+    p.add_argument("--frames", type=int, default=0, metavar="N",
+                   help="frames of the long run (default 0: the whole clip); a 5-frame run is subtracted from it, "
+                        "so start-up's run-to-run noise (~0.3 s on a busy machine) spreads over N - 5 frames")
     p.add_argument("--repeats", type=int, default=2, metavar="N", help="timed runs of each length (default 2)")
     p.add_argument("--max", type=int, default=40, metavar="N",
                    help="at most N revisions, an even sample keeping the first and last (default 40; 0: all)")

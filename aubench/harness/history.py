@@ -230,7 +230,7 @@ def measure_revision(rev: Revision, clip: Path, config: str, frames: int | None,
     return doc
 
 
-def run_history(revs: Sequence[Revision], clip: Path, config: str = "fast", frames: int | None = 30, repeats: int = 2,
+def run_history(revs: Sequence[Revision], clip: Path, config: str = "fast", frames: int | None = None, repeats: int = 2,
                 instructions: bool = False, store: Path | None = None, force: bool = False,
                 progress: bool = True) -> tuple[Path, list[dict[str, Any]]]:
     """Measure every revision of ``revs`` not stored yet for this machine and workload; all their results."""
@@ -281,9 +281,21 @@ def load_series(folder: Path, order: Sequence[Revision] | None = None) -> list[d
 
 # --------------------------------------------------------------------------- steps
 
+def comparable(doc: dict[str, Any]) -> bool:
+    """Whether a revision's figures belong in the series: it ran here and tracked a face (a revision whose
+    pipeline was not complete yet writes rows without landmarks; its speed is not the same work)."""
+    if doc.get("error"):
+        return False
+    lm = (doc.get("parity") or {}).get("landmark_error_median_px", 0.0)
+    return lm is not None and math.isfinite(float(lm))
+
+
 def series_values(docs: Sequence[dict[str, Any]], figure: str) -> list[float | None]:
     out = []
     for d in docs:
+        if not comparable(d):
+            out.append(None)
+            continue
         v = d.get(figure) if figure in ("ms_per_frame", "startup_cpu_s", "instructions_per_frame") else (
             d.get("parity") or {}).get(figure)
         out.append(None if d.get("error") or v is None or not math.isfinite(float(v)) else float(v))
@@ -348,7 +360,7 @@ def render(docs: Sequence[dict[str, Any]], out_dir: Path, title: str) -> tuple[P
         values = series_values(docs, figure)
         pts = [(i, v) for i, v in enumerate(values) if v is not None]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", ms=3, lw=1, color="#47a")
-        failed = [i for i, d in enumerate(docs) if d.get("error")]
+        failed = [i for i, d in enumerate(docs) if not comparable(d)]
         for i in failed:
             ax.axvspan(i - 0.4, i + 0.4, color="#eee", zorder=0)
         positive = [v for _, v in pts if v > 0]
@@ -364,7 +376,7 @@ def render(docs: Sequence[dict[str, Any]], out_dir: Path, title: str) -> tuple[P
             step_rows.append([label, d["commit"][:10], d["subject"][:70], f"{s['before']:.4g}", f"{s['after']:.4g}",
                               f"x{s['ratio']:.3f}", "better" if better else "worse"])
         ax.set_ylabel(f"{unit}" if unit else "value", fontsize=8)
-        ax.set_title(label + " (steps: asv step detection; grey: did not run here)", fontsize=9)
+        ax.set_title(label + " (steps: asv step detection; grey: did not run here, or tracked no face)", fontsize=9)
     ticks = list(range(0, len(docs), max(1, len(docs) // 20)))
     axes[-1].set_xticks(ticks, [docs[i]["commit"][:7] for i in ticks], rotation=60, fontsize=7)
     axes[-1].set_xlabel("revision (oldest first)")
@@ -378,7 +390,9 @@ def render(docs: Sequence[dict[str, Any]], out_dir: Path, title: str) -> tuple[P
     rows = [[str(i), d["commit"][:10], d["date"][:16], d["subject"][:70],
              _fmt(d.get("ms_per_frame"), ".2f"), _fmt(d.get("instructions_per_frame"), ".4g"),
              _fmt((d.get("parity") or {}).get("landmark_error_median_px"), ".3f"),
-             _fmt((d.get("parity") or {}).get("au_mae_mean"), ".4f"), d.get("error") or ""] for i, d in enumerate(docs)]
+             _fmt((d.get("parity") or {}).get("au_mae_mean"), ".4f"),
+             d.get("error") or ("" if comparable(d) else "tracked no face: left out of the series")]
+            for i, d in enumerate(docs)]
     rhead = ["#", "commit", "date", "subject", "CPU ms/frame", "instructions/frame", "landmark px", "AU MAE", "error"]
     md = [f"# {title}\n", f"![history]({png.name})\n", "## Steps found\n"]
     md += _md_table(head, step_rows) if step_rows else ["No steps found.\n"]
