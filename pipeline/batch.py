@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from aubench.pipeline.errors import InputError, Terminated, raise_terminated
+from aubench.pipeline.errors import InputError, Terminated, request_stop
 from aubench.pipeline.progress import progress_bar
 from aubench.pipeline.video_task import STATUSES, VideoOutcome, VideoWorker, is_done, needs_ascii_alias, partial_dirs, shown
 
@@ -207,14 +207,24 @@ def _die_with_parent() -> None:
         pass
 
 
+def _record_stop(signum, _frame) -> None:
+    """A pool worker's SIGINT/SIGTERM handler: never raises (a worker that died would break the pool and take the
+    other videos with it); the run loop raises the recorded signal after its current frame, as deferred_signals."""
+    request_stop(signum)
+
+
 def _init_worker(config: Any, models_dir: str | Path | None, threads: int) -> None:
     global _WORKER
     for name in THREAD_ENV:  # before NumPy/OpenBLAS/Numba load in this fresh process
         os.environ.setdefault(name, str(threads))
-    # SIGTERM (from the parent stopping the batch, a job scheduler, `timeout`, docker stop) stops this
-    # worker's video as Ctrl-C does: whole rows kept in its partial folder, the outcome says so
-    signal.signal(signal.SIGTERM, raise_terminated)
+    # Its own process group: a terminal's Ctrl-C reaches the parent only, which relays exactly one signal to
+    # each worker (two would make deferred_signals raise inside a kernel); PDEATHSIG covers the parent's death.
+    os.setpgrp()
     _die_with_parent()
+    # SIGTERM or SIGINT (relayed by the parent, or from a job scheduler) stops this worker's video as Ctrl-C
+    # does a single run: whole rows kept in its partial folder, the outcome says so
+    signal.signal(signal.SIGTERM, _record_stop)
+    signal.signal(signal.SIGINT, _record_stop)
     _WORKER = VideoWorker(config, models_dir)
 
 

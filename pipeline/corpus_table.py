@@ -34,7 +34,8 @@ def write_table(outcomes: Iterable[VideoOutcome], path: str | Path) -> Path:
         for o in outcomes:
             if o.status not in ("done", "skipped") or o.csv is None:
                 continue
-            table = pacsv.read_csv(o.csv, parse_options=parse)
+            with open(o.csv, "rb") as fh:  # a file object: pyarrow cannot take a path that is not UTF-8
+                table = pacsv.read_csv(fh, parse_options=parse)
             table = table.rename_columns([name.strip() for name in table.column_names])
             table = table.add_column(0, "source", pa.array([shown(o.video)] * table.num_rows, pa.string()))
             if writer is None:
