@@ -48,15 +48,20 @@ def _worker_plugin_base():
 class StagesPlugin(_worker_plugin_base()):
     """Loads the stages once per worker process (:class:`VideoWorker`); tasks find them by the plugin's name."""
 
-    def __init__(self, config: Any, models_dir: str | Path | None, name: str):
+    def __init__(self, config: Any, models_dir: str | Path | None, name: str, own_process_group: bool = False):
         self.config = config
         self.models_dir = models_dir
         self.name = name
+        self.own_process_group = own_process_group
         self.video_worker: VideoWorker | None = None
 
     def setup(self, worker) -> None:
         for var in THREAD_ENV:  # for a user's worker started without them (too late for a BLAS already loaded)
             os.environ.setdefault(var, "1")
+        if self.own_process_group and hasattr(os, "setpgrp"):
+            # the LocalCluster's workers: a terminal's Ctrl-C reaches the client only, which stops the running
+            # videos after their frame through the stop event (a worker interrupted itself would die mid-frame)
+            os.setpgrp()
         self.video_worker = VideoWorker(self.config, self.models_dir)
 
 
@@ -138,7 +143,7 @@ def run_dask(videos: list[Path], out_dir: Path, config: Any, *, scheduler: str |
         if client.dashboard_link and _bokeh_available():
             say(f"Dask dashboard: {client.dashboard_link}")
         name = f"aubench-stages-{config_hash(config)}-{uuid.uuid4().hex[:8]}"
-        client.register_plugin(StagesPlugin(config, models_dir, name), name=name)
+        client.register_plugin(StagesPlugin(config, models_dir, name, own_process_group=cluster is not None), name=name)
         stop_name = f"aubench-stop-{uuid.uuid4().hex}"
         stop = Event(stop_name, client=client)
         longest_first = sorted(videos, key=lambda v: v.stat().st_size, reverse=True)

@@ -111,8 +111,15 @@ def _descendants(pid: int) -> list[psutil.Process]:
 
 
 def _run_cli(args: list[str]) -> subprocess.Popen:
+    # a session of its own, as a terminal's job: a Ctrl-C is the SIGINT of the whole process group (_ctrl_c)
     return subprocess.Popen([str(BIN / "aubench"), "run", *args, "--config", "fast"], env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                            start_new_session=True)
+
+
+def _ctrl_c(client: subprocess.Popen) -> None:
+    """What a terminal does on Ctrl-C: SIGINT to the foreground process group (the client and its children)."""
+    os.killpg(client.pid, signal.SIGINT)
 
 
 # --------------------------------------------------------------------------- a real Dask cluster
@@ -175,14 +182,14 @@ def test_dask_cluster_loses_nothing_when_a_worker_is_killed(corpus, reference, d
 
 @pytest.mark.slow
 def test_dask_client_interrupted_cancels_its_tasks_on_the_cluster(corpus, dask_cluster, tmp_path):
-    """SIGINT to a client of a user's cluster: it exits within seconds, the scheduler is left with no task of it."""
+    """Ctrl-C in a client of a user's cluster: it exits within seconds, the scheduler is left with no task of it."""
     from distributed import Client
 
     out = tmp_path / "out"
     client = _run_cli([str(corpus), "-o", str(out), "--engine", "dask", "--scheduler", dask_cluster])
     _wait_for_running(out)
     t0 = time.monotonic()
-    client.send_signal(signal.SIGINT)
+    _ctrl_c(client)
     _, stderr = client.communicate(timeout=30)
     assert client.returncode == 130, stderr
     assert time.monotonic() - t0 < 15
@@ -212,7 +219,8 @@ def _check_interrupted_outputs(out: Path, min_rows: int = 1) -> None:
 @pytest.mark.parametrize("engine,sig", [("dask", signal.SIGINT), ("dask", signal.SIGTERM), ("local", signal.SIGINT),
                                         ("local", signal.SIGTERM), ("local", "twice")])
 def test_stopped_client_leaves_no_process_behind(corpus, tmp_path, engine, sig):
-    """SIGINT/SIGTERM (or two Ctrl-C) to `aubench run --workers 2`: exit within seconds, every worker process
+    """Ctrl-C (SIGINT to the process group), SIGTERM to the client, or two Ctrl-C, during `aubench run --workers 2`:
+    exit within seconds, every worker process
     gone, only complete outputs in OUT and valid partial CSVs in the partial folders."""
     out = tmp_path / "out"
     client = _run_cli([str(corpus), "-o", str(out), "--engine", engine, "--workers", "2"])
@@ -221,11 +229,13 @@ def test_stopped_client_leaves_no_process_behind(corpus, tmp_path, engine, sig):
     assert children
     t0 = time.monotonic()
     if sig == "twice":
-        client.send_signal(signal.SIGINT)
+        _ctrl_c(client)
         time.sleep(0.3)
-        client.send_signal(signal.SIGINT)
+        _ctrl_c(client)
+    elif sig == signal.SIGINT:
+        _ctrl_c(client)
     else:
-        client.send_signal(sig)
+        client.send_signal(sig)  # kill PID, a job scheduler
     _, stderr = client.communicate(timeout=40)
     took = time.monotonic() - t0
     assert client.returncode == 128 + (signal.SIGINT if sig == "twice" else sig), stderr
