@@ -166,6 +166,7 @@ class VideoOutcome:
     status: str = "done"
     attempts: int = 1
     signum: int | None = None  # the signal that interrupted it (SIGINT, SIGTERM)
+    task_s: float = 0.0  # the whole task in its worker: wall_s plus the claim, the renames and the done record
 
     def __post_init__(self) -> None:
         if self.error is not None and self.status == "done":
@@ -214,11 +215,13 @@ class VideoWorker:
         from aubench.pipeline.frame_step import FrameStep
         from aubench.pipeline.io.claim import claim_outputs
 
+        t0 = time.perf_counter()
         video, out_dir = Path(video), Path(out_dir)
         worker_id = os.getpid() if worker_id is None else worker_id
 
         def outcome(**kw) -> VideoOutcome:
-            return VideoOutcome(video, worker=worker_id, peak_rss_mb=peak_rss_mb(), attempts=attempt, **kw)
+            return VideoOutcome(video, worker=worker_id, peak_rss_mb=peak_rss_mb(), attempts=attempt,
+                                task_s=time.perf_counter() - t0, **kw)
 
         if self.error is not None:
             return outcome(error=self.error)
