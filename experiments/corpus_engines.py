@@ -7,7 +7,8 @@
 - overhead: ``--short`` 20-frame MJPG clips with 2 workers; start-up (until the first outcome, less that
   video's task time); per worker, the time between two of its outcomes less the task's own time (what the
   engine adds per video), and the task's time less extract.run's (what the task wrapper adds); plus Dask's
-  bare round trip of a no-op task on a LocalCluster of 2.
+  bare round trip of a no-op task on a LocalCluster of 2;
+- malloc: one whole clip in this process against a Dask worker with Dask's MALLOC_TRIM_THRESHOLD_ and larger.
 
 Prints one JSON object with the load average before and after each part (the VM's 2 cores are shared).
 """
@@ -119,12 +120,42 @@ def _dask_noop(n: int = 400) -> float:
         return round(1000 * (time.perf_counter() - t0) / n * 2, 2)  # per task per worker
 
 
+def _whole_clip_times(out: str, repeats: int = 2) -> list[float]:
+    """extract.run's wall time on default.wmv, ``repeats`` times after a warm-up run, in this process."""
+    from aubench.pipeline.video_task import VideoWorker
+
+    clip = paths.shared_dir() / "media" / "default.wmv"
+    worker = VideoWorker(preset("fast"), None)
+    worker.run(clip, Path(out), None)
+    return [round(worker.run(clip, Path(out), None).wall_s, 2) for _ in range(repeats)]
+
+
+def malloc_trim(work: Path) -> dict:
+    """One whole clip in this process, in a thread, and on a 1-worker LocalCluster with Dask's
+    MALLOC_TRIM_THRESHOLD_=65536 and with 1 GiB (interleaved: the load moves)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed import Client, LocalCluster
+
+    rows = {"in_process": _whole_clip_times(str(work / "a"))}
+    with ThreadPoolExecutor(1) as ex:
+        rows["in_a_thread"] = ex.submit(_whole_clip_times, str(work / "t")).result()
+    threads = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    for name, trim in (("dask_trim_65536", "65536"), ("dask_trim_1GiB", str(2**30)), ("dask_trim_64MiB", str(2**26))):
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                          env={**threads, "MALLOC_TRIM_THRESHOLD_": trim}) as cluster, Client(cluster) as client:
+            rows[name] = client.submit(_whole_clip_times, str(work / name), pure=False).result()
+    rows["in_process_again"] = _whole_clip_times(str(work / "a"))
+    rows["load"] = round(os.getloadavg()[0], 2)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=8)
     ap.add_argument("--short", type=int, default=24)
     ap.add_argument("--config", default="fast")
-    ap.add_argument("--part", choices=("all", "throughput", "overhead"), default="all")
+    ap.add_argument("--part", choices=("all", "throughput", "overhead", "malloc"), default="all")
     args = ap.parse_args()
     media = paths.shared_dir() / "media"
     config = preset(args.config)
@@ -133,6 +164,8 @@ def main() -> None:
         work = Path(tmp)
         if args.part in ("all", "overhead"):
             result["overhead"] = overhead(media, work, args.short, config)
+        if args.part in ("all", "malloc"):
+            result["malloc_trim"] = malloc_trim(work)
         if args.part in ("all", "throughput"):
             result["throughput"] = throughput(media, work, args.copies, config)
     print(json.dumps(result, indent=1))

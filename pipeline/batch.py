@@ -172,7 +172,8 @@ class BatchResult:
         fps = frames / self.wall_s if self.wall_s > 0 else 0.0
         counts = ", ".join(f"{len(self.of(s))} {s}" for s in STATUSES)
         lines = [f"{len(self.outcomes)} videos: {counts}; {frames} frames in {self.wall_s:.1f} s "
-                 f"({fps:.1f} fps overall) with {self.workers} worker(s), engine {self.engine}"
+                 f"({fps:.1f} fps overall) with {f'{self.workers} worker(s)' if self.workers else 'the cluster'}, "
+                 f"engine {self.engine}"
                  + (" (interrupted)" if self.interrupted else "")]
         rss: dict[Any, float] = {}
         for o in self.outcomes:
@@ -373,7 +374,7 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
     videos = [Path(v) for v in videos]
     check_stems(videos)
     out_dir = Path(out_dir)
-    workers, cap_notice = resolve_workers(workers, len(videos))
+    workers, cap_notice = resolve_workers(workers, len(videos)) if not scheduler else (0, None)
     stream = (stream or sys.stderr) if progress else None
     outcomes: dict[Path, VideoOutcome] = {}
     load_s: dict[Any, float] = {}
@@ -409,7 +410,11 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
             # Compile the Numba kernels once, here, before workers run (in parallel they can corrupt the cache)
             _warm_cache(config, models_dir, warm_on)
         if engine == "dask" and todo:
-            from aubench.pipeline.dask_engine import run_dask
+            try:
+                from aubench.pipeline.dask_engine import run_dask
+            except ImportError:
+                raise InputError("--engine dask needs Dask distributed: pip install 'aubench[cluster]' (or: pip "
+                                 "install 'dask[distributed]' pyarrow), or use --engine local") from None
 
             run_dask(todo, out_dir, config, scheduler=scheduler, workers=workers, frames=frames,
                      models_dir=models_dir, report=report, say=lambda line: print(line, file=stream or sys.stderr))
@@ -433,7 +438,7 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
             kept = [c for d in partial_dirs(out_dir, v.stem) for c in d.glob("*.csv")]
             outcomes[v] = VideoOutcome(v, status="interrupted", error=f"valid partial CSV kept in {shown(kept[0])}"
                                        if kept else "not started, or stopped before its first frame")
-    result = BatchResult([outcomes[v] for v in videos], workers if not scheduler else 0,
+    result = BatchResult([outcomes[v] for v in videos], workers,
                          time.perf_counter() - start, load_s, engine, interrupted is not None)
     if table is not None and interrupted is None:
         from aubench.pipeline.corpus_table import write_table

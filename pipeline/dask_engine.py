@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aubench.pipeline.batch import THREAD_ENV
 from aubench.pipeline.errors import InputError, request_stop
 from aubench.pipeline.video_task import VideoOutcome, VideoWorker
 
@@ -36,7 +37,10 @@ from aubench.pipeline.video_task import VideoOutcome, VideoWorker
 STOP_POLL_S = 0.5
 STOP_WAIT_S = 10.0
 CONNECT_TIMEOUT_S = 20
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+# One thread per worker process for BLAS, OpenMP and Numba. Dask's own MALLOC_TRIM_THRESHOLD_=65536 is kept:
+# against 1 GiB and 64 MiB it made no difference that stood out of the load's noise on 2 shared cores
+# (experiments/corpus_engines.py --part malloc, two runs at load 3.5-3.8).
+WORKER_ENV = {var: "1" for var in THREAD_ENV}
 
 
 def _worker_plugin_base():
@@ -109,13 +113,10 @@ def run_dask(videos: list[Path], out_dir: Path, config: Any, *, scheduler: str |
     Raises KeyboardInterrupt (or Terminated) after a stop, once every video has been reported (the
     unfinished ones as interrupted) and the cluster closed.
     """
-    try:
-        import dask
-        from distributed import Client, Event, LocalCluster, as_completed, wait
-        from distributed.scheduler import KilledWorker
-    except ImportError:
-        raise InputError("--engine dask needs Dask distributed: pip install 'aubench[cluster]' "
-                         "(or: pip install 'dask[distributed]' pyarrow), or use --engine local") from None
+    import dask
+    from distributed import Client, Event, LocalCluster, as_completed, wait
+    from distributed.scheduler import KilledWorker
+
     from aubench.pipeline.config import config_hash
 
     cluster = client = None
@@ -138,7 +139,7 @@ def run_dask(videos: list[Path], out_dir: Path, config: Any, *, scheduler: str |
             else:
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        host="127.0.0.1", dashboard_address=":0" if _bokeh_available() else None,
-                                       env={var: "1" for var in THREAD_ENV})
+                                       env=WORKER_ENV)
                 client = Client(cluster)
         if client.dashboard_link and _bokeh_available():
             say(f"Dask dashboard: {client.dashboard_link}")
@@ -172,8 +173,9 @@ def _outcome_of(fut, video: Path, killed_worker: type) -> VideoOutcome:
         return fut.result()
     exc = fut.exception()
     if isinstance(exc, killed_worker):
-        return VideoOutcome(video, attempts=2, error="its worker died while running it, twice (killed by a signal "
-                            "or for memory; each time on another worker); run it alone to see why")
+        return VideoOutcome(video, attempts=2, error="its worker died each time it ran it (killed by a signal or "
+                            "for memory; retried on other workers up to distributed.scheduler.allowed-failures); run "
+                            "it alone to see why")
     msg = " ".join(str(exc).split()) or "(no message)"
     return VideoOutcome(video, error=f"task failed: {type(exc).__name__}: {msg}")
 
