@@ -115,8 +115,13 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def resolve_workers(workers: int, n_videos: int, *, worker_rss_mb: float = WORKER_PEAK_RSS_MB,
-                    available_mb: float | None = None) -> tuple[int, str | None]:
+def resolve_workers(workers: int, n_videos: int) -> int:
+    """``workers`` processes (0 = every core), capped by cores, memory and videos (:func:`capped_workers`)."""
+    return capped_workers(workers, n_videos)[0]
+
+
+def capped_workers(workers: int, n_videos: int, *, worker_rss_mb: float = WORKER_PEAK_RSS_MB,
+                   available_mb: float | None = None) -> tuple[int, str | None]:
     """``workers`` processes (0 = every core this process may use), capped by the cores, by the memory
     (``worker_rss_mb`` each out of ``available_mb``, default: what is available now) and by the videos.
 
@@ -265,20 +270,31 @@ class _LocalPool:
         running = [f for f in futures if not f.done()]
         try:
             wait(running, timeout=STOP_WAIT_S)
-        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
-            pass
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, kill them now
+            self.kill(grace_s=0)
+            return
         self.kill()
 
-    def kill(self) -> None:
-        pids = self.pids()
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        for pid in pids:
-            _signal(pid, signal.SIGKILL)
-        for pid in pids:
+    def kill(self, grace_s: float = 3.0) -> None:
+        """Shut the pool down: idle workers exit on the executor's sentinel within ``grace_s``; any still there
+        (a video that would not stop, a second Ctrl-C) are killed. A worker killed leaves the pool's semaphores
+        to the resource tracker, which then warns at exit; the grace avoids that in the usual case."""
+        import psutil
+
+        procs = []
+        for pid in self.pids():
             try:
-                os.waitpid(pid, 0)
-            except (ChildProcessError, OSError):
+                procs.append(psutil.Process(pid))
+            except psutil.NoSuchProcess:
                 pass
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            _, alive = psutil.wait_procs(procs, timeout=grace_s)
+        except KeyboardInterrupt:  # a second Ctrl-C: no grace
+            alive = procs
+        for p in alive:
+            _signal(p.pid, signal.SIGKILL)
+        psutil.wait_procs(alive, timeout=5)
 
 
 def _signal(pid: int, signum: int) -> None:
@@ -349,7 +365,7 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
     Parameters
     ----------
     workers : processes (0: one per core; 1 with the local engine: in this process); capped by the cores and
-        the memory (:func:`resolve_workers`), with a one-line notice. Ignored with ``scheduler``.
+        the memory (:func:`capped_workers`), with a one-line notice. Ignored with ``scheduler``.
     engine : ``"local"`` (a process pool) or ``"dask"`` (Dask distributed: ``scheduler``'s cluster, or a
         LocalCluster).
     resume : skip the videos whose complete outputs in ``out_dir`` were made from the same input (size and
@@ -374,7 +390,7 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
     videos = [Path(v) for v in videos]
     check_stems(videos)
     out_dir = Path(out_dir)
-    workers, cap_notice = resolve_workers(workers, len(videos)) if not scheduler else (0, None)
+    workers, cap_notice = capped_workers(workers, len(videos)) if not scheduler else (0, None)
     stream = (stream or sys.stderr) if progress else None
     outcomes: dict[Path, VideoOutcome] = {}
     load_s: dict[Any, float] = {}

@@ -60,13 +60,14 @@ def test_same_stem_twice_is_refused():
 @given(st.integers(0, 64), st.integers(1, 64), st.floats(100, 1e6))
 def test_workers_resolved_within_cores_memory_and_videos(workers, n, available_mb):
     """--workers 64 on 2 cores runs 2, with a one-line notice; memory caps at WORKER_PEAK_RSS_MB each."""
-    w, notice = batch.resolve_workers(workers, n, available_mb=available_mb)
+    w, notice = batch.capped_workers(workers, n, available_mb=available_mb)
     cores = len(os.sched_getaffinity(0))
     by_memory = max(1, int(available_mb // batch.WORKER_PEAK_RSS_MB))
     assert w == max(1, min(workers or cores, cores, by_memory, n))
     assert (notice is not None) == (workers > 0 and min(cores, by_memory) < workers)
     if notice:
         assert notice.startswith(f"--workers {workers}: running ") and "\n" not in notice
+    assert batch.resolve_workers(workers, n) == batch.capped_workers(workers, n)[0]
 
 
 def test_negative_workers_is_an_input_error():
