@@ -105,8 +105,11 @@ def check_stems(videos: list[Path]) -> None:
         seen[v.stem] = v
 
 
-# A worker's peak resident memory on a whole clip (default.wmv, reference config, measured: see
-# resolve_workers); --workers is capped so that this many MiB per worker fit in the available memory.
+# A worker's peak resident memory: 371 MiB on default.wmv (288 frames), 398 MiB on 2015-10-15-15-14.avi (842
+# frames), reference config; 399-416 MiB in pool and Dask workers after 8 whole clips (fast config;
+# experiments/corpus_engines.py). It grows ~0.05 MiB per frame (the run keeps each frame's AU values for the
+# post-processing), so 600 MiB covers videos up to ~5000 frames. --workers is capped so that this many MiB
+# per worker fit in the available memory.
 WORKER_PEAK_RSS_MB = 600
 ENGINES = ("local", "dask")
 
@@ -422,8 +425,9 @@ def run_many(videos: list[Path], out_dir: str | Path, config: Any, *, workers: i
             else:
                 todo.append(v)
         warm_on = next((v for v in todo if not needs_ascii_alias(v)), None)
-        if warm_on is not None and (engine == "dask" or workers > 1):
-            # Compile the Numba kernels once, here, before workers run (in parallel they can corrupt the cache)
+        if warm_on is not None and not scheduler and (engine == "dask" or workers > 1):
+            # Compile the Numba kernels once, here, before workers run (in parallel they can corrupt the cache);
+            # a user's cluster compiles once per cache folder in its workers (dask_engine.StagesPlugin)
             _warm_cache(config, models_dir, warm_on)
         if engine == "dask" and todo:
             try:

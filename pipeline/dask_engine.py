@@ -5,7 +5,9 @@ OpenMP and Numba on one thread through the nannies' ``env``) sized by
 :func:`aubench.pipeline.batch.resolve_workers`; with ``--scheduler tcp://HOST:PORT``, the user's cluster.
 
 - Models are loaded once per worker process by :class:`StagesPlugin` (a ``WorkerPlugin``, installed again
-  on a worker that the nanny restarts).
+  on a worker that the nanny restarts). The Numba kernels are compiled once before any video runs: for
+  the LocalCluster by :func:`aubench.pipeline.batch.run_many` in a child process before the workers start;
+  on a user's cluster by the first worker of each Numba cache folder, the others waiting on a lock there.
 - A worker that dies (SIGKILL, out of memory) loses only the video it was running: the scheduler runs it
   again on another worker (``distributed.scheduler.allowed-failures = 1`` on the LocalCluster; a user's
   scheduler keeps its own setting, default 3); one that kills a second worker is reported failed
@@ -31,7 +33,7 @@ from typing import Any
 
 from aubench.pipeline.batch import THREAD_ENV
 from aubench.pipeline.errors import InputError, request_stop
-from aubench.pipeline.video_task import VideoOutcome, VideoWorker
+from aubench.pipeline.video_task import VideoOutcome, VideoWorker, needs_ascii_alias
 
 # How often a running task looks at the stop event, and how long the client waits for running videos to stop.
 STOP_POLL_S = 0.5
@@ -52,11 +54,13 @@ def _worker_plugin_base():
 class StagesPlugin(_worker_plugin_base()):
     """Loads the stages once per worker process (:class:`VideoWorker`); tasks find them by the plugin's name."""
 
-    def __init__(self, config: Any, models_dir: str | Path | None, name: str, own_process_group: bool = False):
+    def __init__(self, config: Any, models_dir: str | Path | None, name: str, own_process_group: bool = False,
+                 warm_on: str | None = None):
         self.config = config
         self.models_dir = models_dir
         self.name = name
         self.own_process_group = own_process_group
+        self.warm_on = warm_on  # a user's cluster: a video to compile the Numba kernels on, once per cache folder
         self.video_worker: VideoWorker | None = None
 
     def setup(self, worker) -> None:
@@ -66,7 +70,34 @@ class StagesPlugin(_worker_plugin_base()):
             # the LocalCluster's workers: a terminal's Ctrl-C reaches the client only, which stops the running
             # videos after their frame through the stop event (a worker interrupted itself would die mid-frame)
             os.setpgrp()
+        if self.warm_on is not None:
+            _warm_once(self.config, self.models_dir, self.warm_on)
         self.video_worker = VideoWorker(self.config, self.models_dir)
+
+
+def _warm_once(config: Any, models_dir: str | Path | None, video: str) -> None:
+    """On a user's cluster: the first worker of each Numba cache folder (one per node with a local
+    NUMBA_CACHE_DIR) compiles the kernels while the others wait on a lock there, then load what it compiled;
+    compiling in parallel can corrupt the cache. A video the worker cannot read is skipped (it compiles on
+    its first video then, as before)."""
+    import fcntl
+    import tempfile
+
+    from aubench.pipeline.video_task import warm_numba_cache
+
+    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or tempfile.gettempdir())
+    if not Path(video).is_file():
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / ".aubench-warm.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        warm_numba_cache(config, models_dir, Path(video))  # with a warm cache: a model load and two frames
+    finally:
+        os.close(fd)
 
 
 def run_video_task(video: str, out_dir: str, frames: int | None, plugin_name: str, stop_name: str) -> VideoOutcome:
@@ -144,7 +175,10 @@ def run_dask(videos: list[Path], out_dir: Path, config: Any, *, scheduler: str |
         if client.dashboard_link and _bokeh_available():
             say(f"Dask dashboard: {client.dashboard_link}")
         name = f"aubench-stages-{config_hash(config)}-{uuid.uuid4().hex[:8]}"
-        client.register_plugin(StagesPlugin(config, models_dir, name, own_process_group=cluster is not None), name=name)
+        # the LocalCluster shares this machine's Numba cache, compiled by run_many before the workers start
+        warm_on = None if cluster is not None else next((str(v) for v in videos if not needs_ascii_alias(v)), None)
+        client.register_plugin(StagesPlugin(config, models_dir, name, own_process_group=cluster is not None,
+                                            warm_on=warm_on), name=name)
         stop_name = f"aubench-stop-{uuid.uuid4().hex}"
         stop = Event(stop_name, client=client)
         longest_first = sorted(videos, key=lambda v: v.stat().st_size, reverse=True)
