@@ -172,7 +172,10 @@ def run_dask(videos: list[Path], out_dir: Path, config: Any, *, scheduler: str |
                                        host="127.0.0.1", dashboard_address=":0" if _bokeh_available() else None,
                                        env=WORKER_ENV)
                 client = Client(cluster)
-        if client.dashboard_link and _bokeh_available():
+        # a user's scheduler says whether it serves a dashboard; the LocalCluster has one when bokeh is installed
+        has_dashboard = _bokeh_available() if cluster is not None else "dashboard" in client.scheduler_info().get(
+            "services", {})
+        if has_dashboard:
             say(f"Dask dashboard: {client.dashboard_link}")
         name = f"aubench-stages-{config_hash(config)}-{uuid.uuid4().hex[:8]}"
         # the LocalCluster shares this machine's Numba cache, compiled by run_many before the workers start
