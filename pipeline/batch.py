@@ -349,6 +349,11 @@ def _run_local(todo: list[Path], out_dir: Path, config: Any, *, workers: int, fr
             # which of them killed the worker is unknown: those that had started are the suspects, retried alone
             # below; the pool broke before the others started, so they go round again with a new pool
             started = [v for v in lost if partial_dirs(out_dir, v.stem)]
+            if not started and len(lost) == len(futures):  # no video ever started: the workers die at start-up
+                for v in lost:
+                    report(VideoOutcome(v, error="the worker processes died before running any video (at start-up: "
+                                        "see the messages above); run one video alone to see why"))
+                break
             suspects += started
             queue = [v for v in lost if v not in started]
     for v in suspects:
