@@ -106,10 +106,10 @@ def check_stems(videos: list[Path]) -> None:
 
 
 # A worker's peak resident memory: 371 MiB on default.wmv (288 frames), 398 MiB on 2015-10-15-15-14.avi (842
-# frames), reference config; 399-416 MiB in pool and Dask workers after 8 whole clips (fast config;
-# experiments/corpus_engines.py). It grows ~0.05 MiB per frame (the run keeps each frame's AU values for the
-# post-processing), so 600 MiB covers videos up to ~5000 frames. --workers is capped so that this many MiB
-# per worker fit in the available memory.
+# frames), one `aubench run` each; 399-416 MiB in pool and Dask workers after 8 whole clips
+# (experiments/corpus_engines.py); the default config (fast) throughout. It grows ~0.05 MiB per frame (the
+# run keeps each frame's AU values for the post-processing), so 600 MiB covers videos up to ~5000 frames.
+# --workers is capped so that this many MiB per worker fit in the available memory.
 WORKER_PEAK_RSS_MB = 600
 ENGINES = ("local", "dask")
 
