@@ -15,7 +15,7 @@ export NUMBA_CACHE_DIR ?= $(abspath .numba_cache)
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,cluster]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -132,6 +132,12 @@ def check_stop() -> None:
         _raise_signal(signum)
 
 
+def request_stop(signum: int | None) -> None:
+    """Make the next :func:`check_stop` raise as if ``signum`` had arrived (None: withdraw a pending stop).
+    Another thread's way to stop a run loop between frames (a Dask worker's task, which has no signals)."""
+    _PENDING[0] = signum
+
+
 def _raise_signal(signum: int) -> None:
     import signal
 

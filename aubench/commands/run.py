@@ -50,6 +50,14 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes for several videos (0 = all cores; default: config [runtime] workers); each "
                         "loads the models once and runs whole videos")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="several videos: a process pool here (local), or Dask distributed (dask: a LocalCluster, "
+                        "or --scheduler's cluster); needs pip install 'aubench[cluster]'")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: the cluster's scheduler (tcp://HOST:PORT)")
+    p.add_argument("--resume", action="store_true",
+                   help="skip videos whose complete outputs in OUTDIR came from the same input and config")
+    p.add_argument("--table", type=Path, metavar="OUT.parquet",
+                   help="also gather every video's CSV into one Parquet file with a source column")
     p.set_defaults(func=_run, openface=[])
 
 
@@ -171,7 +179,9 @@ def execute(req: RunRequest, args, sections: dict) -> int:
 
         workers = cfg.runtime.workers if req.workers is None else req.workers
         batch = run_many(tracked, out_dir, cfg, workers=workers, frames=req.frames, models_dir=args.models,
-                         progress=progress)
+                         progress=progress, engine=getattr(args, "engine", "local"),
+                         scheduler=getattr(args, "scheduler", None), resume=getattr(args, "resume", False),
+                         table=getattr(args, "table", None))
         print(batch.summary())
         failed |= bool(batch.failed)
         damaged |= bool(batch.damaged)

@@ -57,14 +57,17 @@ def test_same_stem_twice_is_refused():
         batch.check_stems([Path("/a/clip.avi"), Path("/b/clip.wmv")])
 
 
-@given(st.integers(0, 64), st.integers(1, 64))
-def test_workers_resolved_within_cores_and_videos(workers, n):
-    w = batch.resolve_workers(workers, n)
-    assert 1 <= w <= n
-    if workers > 0:
-        assert w == min(workers, n)
-    else:
-        assert w == min(len(os.sched_getaffinity(0)), n)
+@given(st.integers(0, 64), st.integers(1, 64), st.floats(100, 1e6))
+def test_workers_resolved_within_cores_memory_and_videos(workers, n, available_mb):
+    """--workers 64 on 2 cores runs 2, with a one-line notice; memory caps at WORKER_PEAK_RSS_MB each."""
+    w, notice = batch.capped_workers(workers, n, available_mb=available_mb)
+    cores = len(os.sched_getaffinity(0))
+    by_memory = max(1, int(available_mb // batch.WORKER_PEAK_RSS_MB))
+    assert w == max(1, min(workers or cores, cores, by_memory, n))
+    assert (notice is not None) == (workers > 0 and min(cores, by_memory) < workers)
+    if notice:
+        assert notice.startswith(f"--workers {workers}: running ") and "\n" not in notice
+    assert batch.resolve_workers(workers, n) == batch.capped_workers(workers, n)[0]
 
 
 def test_negative_workers_is_an_input_error():
@@ -85,6 +88,7 @@ def test_pool_runs_every_video_and_a_broken_one_fails_alone(tmp_path, capsys):
     failed = [ln for ln in captured.err.splitlines() + captured.out.splitlines() if "FAILED" in ln and "broken" in ln]
     assert failed and all("Traceback" not in ln for ln in failed)
     assert "peak RSS per worker" in captured.out
+    assert "2 done, 0 skipped, 0 interrupted, 1 failed" in captured.out
     for stem in ("one", "two"):
         table = read_openface_csv(out / f"{stem}.csv")
         assert len(table.column("frame")) == 3
@@ -121,14 +125,16 @@ def test_plan_inputs_checks_what_run_was_given(tmp_path):
 
 @pytest.mark.slow
 def test_a_damaged_video_in_a_batch_is_listed_and_exits_3(tmp_path, capfd):
-    """default.wmv cut at 5 % (16 frames decode, the wmv2 decoder complains): written, DAMAGED line, exit 3."""
+    """default.wmv cut at 5 % (16 frames decode, the wmv2 decoder complains), twice in a batch: both written,
+    a DAMAGED line each naming the CSV in OUT (not the partial folder it was written in), exit 3."""
     src = VIDEO.read_bytes()
-    (tmp_path / "cut.wmv").write_bytes(src[: len(src) // 20])
+    for stem in ("cut", "cut_b"):
+        (tmp_path / f"{stem}.wmv").write_bytes(src[: len(src) // 20])
     out = tmp_path / "out"
     rc = cli.main(["run", str(tmp_path), "-o", str(out), "--workers", "1", "--config", "fast", "--quiet"])
     captured = capfd.readouterr()
     assert rc == 3
     damaged = [ln for ln in captured.out.splitlines() if ln.startswith("DAMAGED ")]
-    assert len(damaged) == 1 and f"{out / 'cut.csv'}: the video is damaged; the decoder printed" in damaged[0]
+    assert len(damaged) == 2 and f"{out / 'cut.csv'}: the video is damaged; the decoder printed" in damaged[0]
     assert "[wmv2" not in captured.err.replace('"[wmv2]', "")  # only quoted, never printed by FFmpeg itself
-    assert (out / "cut.csv").exists()
+    assert (out / "cut.csv").exists() and (out / "cut_b.csv").exists()

@@ -392,7 +392,9 @@ def test_an_unrouted_os_error_is_still_one_line(capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_sigterm_to_a_batch_process_group(tmp_path):
-    """`timeout`, docker stop or a scheduler signal the whole group: every worker keeps whole rows, exit 143."""
+    """`timeout`, docker stop or a scheduler signal the whole group: every worker keeps whole rows, exit 143.
+    A batch writes each video in OUT/.partial-<stem>-<pid>/ until it is complete (issue 17): the stopped
+    videos' whole rows stay there, and OUT holds no incomplete CSV."""
     videos = tmp_path / "in"
     videos.mkdir()
     for name, clip in (("a.wmv", "default.wmv"), ("b.avi", "2015-10-15-15-14.avi")):
@@ -400,14 +402,20 @@ def test_sigterm_to_a_batch_process_group(tmp_path):
     out = tmp_path / "out"
     proc = _cli_process("run", videos, "-o", out, "--workers", "2", "--quiet", stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, start_new_session=True)
-    csvs = [out / "a.csv", out / "b.csv"]
-    while proc.poll() is None and not all(c.exists() and c.read_text().count("\n") >= 3 for c in csvs):
+
+    def csvs():
+        return [c for stem in ("a", "b") for c in out.glob(f".partial-{stem}-*/{stem}.csv")]
+
+    while proc.poll() is None and not (len(csvs()) == 2 and all(c.read_text().count("\n") >= 3 for c in csvs())):
         time.sleep(0.2)  # polling, not a timed assertion
     assert proc.poll() is None, proc.stderr.read()
     os.killpg(proc.pid, signal.SIGTERM)
     _, err = proc.communicate()
     assert proc.returncode == 143, err
-    assert err == "aubench run: interrupted (SIGTERM); output written so far is kept\n"
-    for c in csvs:
+    assert err.endswith("aubench run: interrupted (SIGTERM); output written so far is kept\n")
+    assert err.count("INTERRUPTED ") == 2 and "valid partial CSV kept in" in err
+    assert len(csvs()) == 2
+    for c in csvs():
         assert len(_whole_rows(c)) >= 3
-    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+    assert list(out.glob("*.csv")) == []
+    assert [p.name for p in out.rglob("*") if p.name.endswith(".tmp")] == []
