@@ -115,7 +115,21 @@ def to_gray(bgr: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
 
 
+def check_opencv_name(path: Path) -> None:
+    """Refuse a file name that is not valid UTF-8 before OpenCV sees it: its Python binding crashes on one
+    (segmentation fault in ``imread`` / ``VideoCapture``, OpenCV 4.6-4.14), which would end the process
+    without a word. A batch reads such files through an ASCII hard link (:mod:`aubench.pipeline.video_task`)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+        raise InputError(f"{shown}: the file name is not valid UTF-8, which OpenCV cannot open (it crashes); rename "
+                         "it (e.g. convmv -f latin1 -t utf8 --notest FILE), or give its folder to run it as a "
+                         "batch, which reads it through a link") from None
+
+
 def _imread(path: Path, log: _LibraryLog) -> np.ndarray:
+    check_opencv_name(path)
     with log:  # libjpeg's "Premature end of JPEG file" and the like
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None or img.size == 0:
@@ -170,6 +184,7 @@ class FrameSource:
             self.kind = "video"
             if self.path.stat().st_size == 0:
                 raise InputError(f"{self.path}: the file is empty (0 bytes); give a video OpenCV can decode")
+            check_opencv_name(self.path)
             with self._log:
                 cap = cv2.VideoCapture(str(self.path))
             if not cap.isOpened():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -85,3 +86,18 @@ def test_every_reference_timestamp(clip, fps, count):
     ref = read_openface_csv(REFERENCE / clip / f"{clip}.csv")
     ours = [f"{src.timestamp(int(k)):.3f}" for k in ref.frame]
     assert ours == [f"{t:.3f}" for t in ref.timestamp]
+
+
+def test_a_name_that_is_not_utf8_is_refused_before_opencv_sees_it(tmp_path):
+    """OpenCV's binding segfaults on such a name (exit 139, no message); the input is refused in one line."""
+    import os
+    import shutil
+
+    from aubench.pipeline.errors import InputError
+    from aubench.pipeline.io.frames import open_input
+
+    for name, src in ((b"clip_\xff.wmv", MEDIA / "default.wmv"), (b"face_\xfe.jpg", MEDIA / "sample1.jpg")):
+        path = Path(os.fsdecode(os.path.join(os.fsencode(str(tmp_path)), name)))
+        shutil.copy(src, path)
+        with pytest.raises(InputError, match=r"not valid UTF-8, which OpenCV cannot open .* rename it"):
+            open_input(path)
