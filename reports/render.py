@@ -136,7 +136,16 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             par = par or parity_of.get((label, wid))
             # an A/B experiment is its own baseline: arm B's speedup is its paired estimate, 1 / median(B/A)
             paired = None if doc["kind"] != "ab" else (1.0 if k == 0 else 1.0 / doc["ab"]["comparison"]["ratio"])
+            # a whole-run A/B with C++ as one arm: each arm's "vs C++" is the experiment's own paired estimate
+            paired_cpp = None
+            if doc["kind"] == "ab" and doc["ab"].get("mode") == "whole_run":
+                kinds = [doc["ab"][a].get("kind") for a in ("a", "b")]
+                if "cpp" in kinds:
+                    r_ba = doc["ab"]["comparison"]["ratio"]  # B/A time
+                    mine, other = kinds[k], kinds[1 - k]
+                    paired_cpp = 1.0 if mine == "cpp" else ((1.0 / r_ba) if k == 1 else r_ba) if other == "cpp" else None
             rows.append({"label": label, "workload": _workload_text(doc), "wid": wid, "paired": paired,
+                         "paired_cpp": paired_cpp,
                          "ms": timing.get("ms_per_frame_mean") or timing.get("ms_per_frame"),
                          "median": timing.get("ms_per_frame"),
                          "fps": timing.get("throughput_fps") or timing.get("fps"),
@@ -164,6 +173,8 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             cpp = None  # not the same work (a run that stopped early)
         # whole runs: C++'s run time over ours; the run's JIT warm-up (Numba compiling or loading its cache) apart
         r["vs_cpp_run"] = cpp["wall_s"] / r["wall"] if cpp and r.get("wall") else None
+        if r.get("paired_cpp") is not None:  # measured against C++ in the same pairs: that estimate, not medians
+            r["vs_cpp_run"] = r["paired_cpp"]
         jit = r.get("jit") or 0.0
         r["vs_cpp_run_nojit"] = (cpp["wall_s"] / (r["wall"] - jit) if cpp and r.get("wall") and r["wall"] > jit
                                  else None)
