@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 from aubench.harness.paths import shared_dir
-from aubench.pipeline.batch import _Worker, peak_rss_mb
+from aubench.pipeline.run_result import peak_rss_mb
+from aubench.pipeline.video_task import VideoWorker
 
 DEFAULT_VIDEO = shared_dir() / "media" / "2015-10-15-15-14.avi"
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_any(args.config)
     rows = [("start (imports)", peak_rss_mb(), current_rss_mb())]
-    worker = _Worker(config, args.models)
+    worker = VideoWorker(config, args.models)
     if worker.error:
         print(f"memory_check: {worker.error}", file=sys.stderr)
         return 2

@@ -28,12 +28,12 @@ DEFAULT_VIDEO = shared_dir() / "media" / "default.wmv"
 
 def _child(video: str, config_spec: str, models: str | None) -> dict:
     t0 = time.perf_counter()
-    from aubench.pipeline.batch import _Worker
     from aubench.pipeline.config import load_any
+    from aubench.pipeline.video_task import VideoWorker
 
     config = load_any(config_spec)
     import_s = time.perf_counter() - t0
-    worker = _Worker(config, models)
+    worker = VideoWorker(config, models)
     if worker.error:
         raise SystemExit(f"warmup_check: {worker.error}")
     passes = []

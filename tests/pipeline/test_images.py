@@ -159,7 +159,8 @@ def test_written_files_are_laid_out_as_cpp(samples_run):
         # details: the C++'s lines apart from the input path (ours is the path given, theirs ../shared/...)
         ours_txt = (out / f"{stem}_of_details.txt").read_text().splitlines()
         cpp_txt = (REF / f"{stem}_of_details.txt").read_text().splitlines()
-        assert ours_txt[2:] == cpp_txt[2:]
+        assert ours_txt[2:len(cpp_txt)] == cpp_txt[2:]
+        assert ours_txt[len(cpp_txt):] and ours_txt[len(cpp_txt)].startswith("aubench: ")  # then what made it
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary or lock file left
 
 
