@@ -138,3 +138,22 @@ def test_a_damaged_video_in_a_batch_is_listed_and_exits_3(tmp_path, capfd):
     assert len(damaged) == 2 and f"{out / 'cut.csv'}: the video is damaged; the decoder printed" in damaged[0]
     assert "[wmv2" not in captured.err.replace('"[wmv2]', "")  # only quoted, never printed by FFmpeg itself
     assert (out / "cut.csv").exists() and (out / "cut_b.csv").exists()
+
+
+def test_the_numba_warm_up_runs_once_per_code_and_variants(tmp_path, monkeypatch):
+    """A batch warms Numba's cache in a child before its workers start; a later batch with the same code and
+    variants finds the stamp and skips it (~2.5 s of start-up), a changed source file or variant does not."""
+    import subprocess
+    import types
+
+    from aubench.pipeline.config import preset, with_overrides
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    cfg = preset("fast")
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a) or types.SimpleNamespace(returncode=0))
+    batch._warm_cache(cfg, None, VIDEO)
+    batch._warm_cache(cfg, None, VIDEO)
+    assert len(calls) == 1 and batch._warm_stamp(cfg).is_file()
+    other = with_overrides(cfg, variants={"fhog": "reference"})
+    assert batch._warm_stamp(other) != batch._warm_stamp(cfg)
