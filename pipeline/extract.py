@@ -51,7 +51,6 @@ from aubench.pipeline.io.claim import claim_outputs
 from aubench.pipeline.io.csv_out import CsvSchema, CsvWriter, remove_stale_temporaries, rewrite_au_columns
 from aubench.pipeline.io.frames import open_input
 from aubench.pipeline.io.hog_file import HogWriter
-from aubench.pipeline.io.tracked import TrackedVideo, annotate, write_tracked_image
 from aubench.pipeline.progress import progress_bar, progress_writer
 from aubench.pipeline.replay import ReplayedFrame, ReplayTracker
 from aubench.pipeline.run_result import RunResult, peak_rss_mb
@@ -205,6 +204,8 @@ class _Outputs:
             self.hog = HogWriter(self.hog_path) if self.hog_path else None
             self.aligned = AlignedWriter(self.aligned_dir, out.nobadaligned) if self.aligned_dir else None
             if self.tracked_path is not None and source.kind != "image":
+                from aubench.pipeline.io.tracked import TrackedVideo  # loaded only when a tracked output is asked
+
                 self.tracked = TrackedVideo(self.tracked_path, source.fps, (source.width, source.height))
         except BaseException:
             self.close()
@@ -220,6 +221,8 @@ class _Outputs:
         if self.aligned is not None:
             self.aligned.write(number, result.analysis.aligned_bgr, record.success)
         if self.tracked_path is not None:
+            from aubench.pipeline.io.tracked import annotate, write_tracked_image
+
             # the frame's online AU values: the post-processing rewrites only the CSV's
             drawn = annotate(bgr, [record], self.intrinsics, au_panel=self.au_panel)
             if self.tracked is not None:

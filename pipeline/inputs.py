@@ -20,9 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aubench.pipeline.batch import LIST_EXTENSIONS, VIDEO_EXTENSIONS
 from aubench.pipeline.errors import InputError
 from aubench.pipeline.io.frames import IMAGE_EXTENSIONS
+
+# the same lists as aubench.pipeline.batch's (checked by tests/pipeline/test_inputs.py), here so that sorting
+# a command line's inputs does not import the batch machinery into every single run
+VIDEO_EXTENSIONS = (".avi", ".wmv", ".mp4", ".mov", ".mkv", ".mpg", ".mpeg", ".m4v", ".webm", ".flv")
+LIST_EXTENSIONS = (".txt", ".lst", ".list")
 
 
 @dataclass

@@ -77,3 +77,9 @@ def test_landmarks_from_replays_one_video(tree):
     assert plan_run([MEDIA / "default.wmv"], landmarks_from=csv).videos == [MEDIA / "default.wmv"]
     with pytest.raises(InputError, match="replays one video's CSV"):
         plan_run([MEDIA / "default.wmv", tree / "videos"], landmarks_from=csv)
+
+
+def test_extension_lists_agree_with_the_batch():
+    from aubench.pipeline import batch, inputs
+
+    assert inputs.VIDEO_EXTENSIONS == batch.VIDEO_EXTENSIONS and inputs.LIST_EXTENSIONS == batch.LIST_EXTENSIONS
