@@ -45,8 +45,9 @@ demo: install
 	$(VENV)/bin/aubench run $(SHARED)/media/default.wmv -o out/default --hogalign --simalign --tracked
 	# where the time goes (in-process per-stage timers; Numba's cache load reported apart)
 	$(VENV)/bin/aubench profile $(SHARED)/media/default.wmv --config fast -o out/results/fast.json --quiet
-	# with a C++ OpenFace build (CPP=path/to/build, ../shared/tools/build_openface_cpp.sh): aubench vs C++ measured here
-	if [ -n "$(CPP)" ]; then $(VENV)/bin/aubench ab cpp:$(CPP) fast $(SHARED)/media/default.wmv --pairs 3 \
+	# with a C++ OpenFace build (OPENFACE_CPP=path/to/build, from ../shared/tools/build_openface_cpp.sh): aubench vs
+	# C++ measured here (not CPP: make already uses that name for the C preprocessor)
+	if [ -n "$(OPENFACE_CPP)" ]; then $(VENV)/bin/aubench ab cpp:$(OPENFACE_CPP) fast $(SHARED)/media/default.wmv --pairs 3 \
 	  -o out/results/cpp_vs_fast.json; fi
 	# verdicts first, then phase table, stages, parity of the CSV (judged by C++'s cross-CPU spread), A/B
 	AUBENCH_SHARED=$(SHARED) $(VENV)/bin/aubench report out/results out/default -o out/report
