@@ -370,8 +370,8 @@ def render(docs: Sequence[dict[str, Any]], out_dir: Path, title: str) -> tuple[P
             better = (s["ratio"] < 1) == SERIES[figure][2]
             color = "#2a7" if better else "#c33"
             ax.axvline(s["index"] - 0.5, color=color, ls="--", lw=1.2)
-            ax.annotate(f"x{s['ratio']:.2f}", (s["index"] - 0.5, s["after"]), textcoords="offset points",
-                        xytext=(3, 4), fontsize=8, color=color)
+            ax.text(s["index"] - 0.4, 0.9, f"x{s['ratio']:.2f}", transform=ax.get_xaxis_transform(), fontsize=8,
+                    color=color, va="top")  # inside the panel, whatever the level
             d = docs[s["index"]]
             step_rows.append([label, d["commit"][:10], d["subject"][:70], f"{s['before']:.4g}", f"{s['after']:.4g}",
                               f"x{s['ratio']:.3f}", "better" if better else "worse"])
