@@ -244,11 +244,14 @@ class _Plots:
 def _stage_plot(plots: _Plots, docs: Sequence[dict[str, Any]]) -> Path | None:
     entries = []
     for i, doc in enumerate(docs):
-        t = doc.get("timing")
-        if t and t.get("stages"):
-            top = {k: v.get("mean", 0.0) for k, v in t["stages"].items() if "." not in k}
-            entries.append((f"{i + 1}. {doc.get('config', {}).get('name', doc['label'])} ({doc['kind']})", top,
-                            t.get("ms_per_frame_mean") or t.get("ms_per_frame") or 0.0))
+        # an A/B result: both arms (each its own timing), else the result's own
+        timings = ([(f"arm {a.upper()} {doc['ab'][a]['label']}", doc["ab"][a].get("timing")) for a in ("a", "b")]
+                   if doc["kind"] == "ab" else [(doc.get("config", {}).get("name", doc["label"]), doc.get("timing"))])
+        for name, t in timings:
+            if t and t.get("stages"):
+                top = {k: v.get("mean", 0.0) for k, v in t["stages"].items() if "." not in k}
+                entries.append((f"{i + 1}. {name} ({doc['kind']})", top,
+                                t.get("ms_per_frame_mean") or t.get("ms_per_frame") or 0.0))
     if not entries:
         return None
     stages = sorted({s for _, top, _ in entries for s in top})
