@@ -59,8 +59,9 @@ def _parity_text(p: dict[str, Any] | None) -> str:
     failed = [c for c in p["checks"] if not c["passed"]]
     if not failed:
         return "PASS"
-    text = f"FAIL {len(failed)} of {len(p['checks'])}"
-    return text + " (partial run)" if _partial(p) else text
+    if _partial(p) and all(_is_au_check(c["name"]) for c in failed):  # AU checks a partial run cannot pass
+        return f"PARTIAL {len(failed)}/{len(p['checks'])}"
+    return f"FAIL {len(failed)}/{len(p['checks'])}"
 
 
 def _partial(p: dict[str, Any]) -> tuple[int, int] | None:
@@ -175,6 +176,7 @@ def phase_rows(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         r["vs_cpp_run"] = cpp["wall_s"] / r["wall"] if cpp and r.get("wall") else None
         if r.get("paired_cpp") is not None:  # measured against C++ in the same pairs: that estimate, not medians
             r["vs_cpp_run"] = r["paired_cpp"]
+            r["vs_cpp_run_nojit"] = None  # a whole run's JIT is not measured apart
         jit = r.get("jit") or 0.0
         r["vs_cpp_run_nojit"] = (cpp["wall_s"] / (r["wall"] - jit) if cpp and r.get("wall") and r["wall"] > jit
                                  else None)
@@ -373,12 +375,12 @@ def _ab_plot(plots: _Plots, docs: Sequence[dict[str, Any]]) -> Path | None:
 def _verdict_class(cell: Any) -> str:
     """A table cell's colour: green for a pass, red for a failure, amber for a partial run."""
     text = str(cell)
+    if text.startswith("PARTIAL") or text.endswith("(partial run)"):
+        return ' class="partial"'
     if text.startswith("PASS"):
         return ' class="pass"'
     if text.startswith("FAIL"):
         return ' class="fail"'
-    if text.startswith("PARTIAL") or text.endswith("(partial run)"):
-        return ' class="partial"'
     if text.endswith(" faster"):
         return ' class="faster"'
     return ""
@@ -426,7 +428,8 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-widt
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}
 td.pass{background:#e3f4e8;color:#175c2c;font-weight:600}td.fail{background:#fbe3e3;color:#8a1c1c;font-weight:600}
 td.partial{background:#fff4d6;color:#6b4e00;font-weight:600}td.faster{background:#e8f0fb;color:#1c3f8a;font-weight:600}
-td{vertical-align:top}.wide td{text-align:left}.wide td:last-child{max-width:520px}
+td{vertical-align:top}.wide td,.wide th{text-align:left}.wide td:last-child{max-width:520px}
+td.pass,td.fail,td.partial{white-space:nowrap}
 @media (max-width:700px){body{margin:1em}table{font-size:12px;display:block;overflow-x:auto}}"""
 
 
