@@ -62,16 +62,9 @@ def videos_of(path: str | Path) -> list[Path] | None:
                                  "the images into their own folder and run each folder")
         return found or None
     if path.is_file() and path.suffix.lower() in LIST_EXTENSIONS:
-        items: list[Path] = []
-        for line in path.read_text().splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            item = Path(line).expanduser()
-            items.append(item if item.is_absolute() else path.parent / item)
-        if not items:
-            raise InputError(f"{path}: the list names no inputs; expected one video path per line")
-        return items
+        from aubench.pipeline.inputs import read_list  # here, not at the top: a worker imports this module first
+
+        return read_list(path)
     return None
 
 

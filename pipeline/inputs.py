@@ -51,7 +51,9 @@ def _shown(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def _list_items(path: Path) -> list[Path]:
+def read_list(path: Path) -> list[Path]:
+    """A ``.txt``/``.lst``/``.list`` file's inputs: one path per line, blank lines and ``#`` comments skipped,
+    relative paths taken from the list's folder."""
     items: list[Path] = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         line = line.strip()
@@ -89,7 +91,7 @@ def plan_run(inputs: Sequence[str | Path], *, sequence_dirs: bool = False, image
     expanded: list[Path] = []
     for path in pending:
         if path.is_file() and path.suffix.lower() in LIST_EXTENSIONS:
-            expanded += _list_items(path)
+            expanded += read_list(path)
             plan.batch = True
         else:
             expanded.append(path)
