@@ -57,7 +57,9 @@ def _run(args) -> int:
     print(f"{len(docs)} revisions on {described}: {len(ran)} ran, {len(docs) - len(ran)} did not run here "
           f"(results in {folder})")
     for d in docs:
-        what = d.get("error") or (f"{d['ms_per_frame']:.2f} ms/frame CPU"
+        per_frame = d.get("ms_per_frame")
+        what = d.get("error") or ((f"{per_frame:.2f} ms/frame CPU" if per_frame is not None else
+                                   f"no per-frame figure ({d.get('note', 'too few frames')})")
                                   + (f", landmarks {d['parity']['landmark_error_median_px']:.3f} px"
                                      if d.get("parity") and d["parity"].get("landmark_error_median_px") is not None
                                      else ""))

@@ -201,9 +201,14 @@ def measure_revision(rev: Revision, clip: Path, config: str, frames: int | None,
         doc["frames_written"] = n
         doc["cpu_s"], doc["wall_s"], doc["short_cpu_s"] = long_cpu, long_wall, short_cpu
         med_long, med_short = stats.summary(long_cpu)["median"], stats.summary(short_cpu)["median"]
-        if n > n_short:
+        if n > n_short and med_long > med_short:
             doc["ms_per_frame"] = (med_long - med_short) * 1000.0 / (n - n_short)
             doc["startup_cpu_s"] = med_short - n_short * doc["ms_per_frame"] / 1000.0
+        elif n > n_short:  # the frames cost less than the start-up's noise: no per-frame figure, said why
+            doc["ms_per_frame"] = None
+            doc["startup_cpu_s"] = med_short
+            doc["note"] = (f"{n} frames cost less CPU than the noise of start-up ({med_long:.3f} s against "
+                           f"{med_short:.3f} s for {n_short}); use more --frames or --repeats")
         else:
             doc["ms_per_frame"] = med_long * 1000.0 / max(n, 1)
         if instructions:

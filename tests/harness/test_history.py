@@ -46,19 +46,48 @@ def test_revisions_sample_evenly_keeping_first_and_last():
 @pytest.mark.slow
 def test_history_runs_stores_and_reuses_per_machine(tmp_path, capsys):
     store, out = tmp_path / "store", tmp_path / "out"
-    argv = ["history", "HEAD~1", "HEAD", "--clip", str(MEDIA / "default.wmv"), "--frames", "20", "--repeats", "1",
+    argv = ["history", "HEAD~1", "HEAD", "--clip", str(MEDIA / "default.wmv"), "--frames", "40", "--repeats", "1",
             "--store", str(store), "-o", str(out), "--quiet"]
     assert cli.main(argv) == 0
     key, _ = history.machine_key()
-    stored = sorted((store / key / "default-fast-20f").glob("*.json"))
+    stored = sorted((store / key / "default-fast-40f").glob("*.json"))
     assert len(stored) == 2
     docs = [json.loads(p.read_text()) for p in stored]
     for d in docs:
         assert d["error"] is None, d["error"]
-        assert d["frames_written"] == 20 and d["ms_per_frame"] > 0 and d["startup_cpu_s"] > 0
-        assert d["parity"]["landmark_error_median_px"] < 0.1  # the fast preset against C++ on 20 frames
+        assert d["frames_written"] == 40 and d["startup_cpu_s"] > 0
+        # 35 frames against start-up's noise on a loaded CI machine (xdist beside it): a figure, or a said why
+        assert (d["ms_per_frame"] or 0) > 0 or "use more --frames" in d["note"]
+        assert d["parity"]["landmark_error_median_px"] < 0.1  # the fast preset against C++ on 40 frames
     assert (out / "history.png").is_file() and "Revisions" in (out / "history.md").read_text()
     mtimes = [p.stat().st_mtime for p in stored]
     assert cli.main(argv) == 0  # stored results are re-used, nothing measured again
     assert [p.stat().st_mtime for p in stored] == mtimes
     assert "2 revisions on" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("long_cpu, expect", [(2.0, 10.0), (1.4, None)])
+def test_per_frame_cpu_is_withheld_when_the_frames_cost_less_than_start_up_noise(tmp_path, monkeypatch, long_cpu,
+                                                                               expect):
+    """A long run that used less CPU than the short one (start-up noise on a loaded machine) gives no
+    per-frame figure and says why, rather than a negative one."""
+    cpu = {"long": long_cpu, "short": 1.5}
+    frames = {"long": 55, "short": 5}
+
+    def fake_cpu(arm, clip, work, cfg, n, repeats, tag):
+        csv = tmp_path / f"{tag}.csv"
+        csv.write_text("frame\n" + "".join(f"{i}\n" for i in range(frames[tag])))
+        return [cpu[tag]] * repeats, [cpu[tag]] * repeats, csv
+
+    monkeypatch.setattr(history, "export_for_numba", lambda commit, dest: tmp_path)
+    monkeypatch.setattr(history, "_config_argument", lambda tree, config: config)
+    monkeypatch.setattr(history, "_run", lambda *a, **k: {"wall_s": 0.1})
+    monkeypatch.setattr(history, "_cpu", fake_cpu)
+    rev = history.Revision("0" * 40, "2026-12-03", "subject")
+    doc = history.measure_revision(rev, MEDIA / "default.wmv", "fast", 55, 1, False, tmp_path / "s", None)
+    assert doc["error"] is None and doc["frames_written"] == 55
+    if expect is None:
+        assert doc["ms_per_frame"] is None and "use more --frames" in doc["note"]
+        assert doc["startup_cpu_s"] == 1.5
+    else:
+        assert doc["ms_per_frame"] == pytest.approx(expect) and doc["startup_cpu_s"] == pytest.approx(1.45)
