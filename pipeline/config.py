@@ -259,6 +259,8 @@ class RuntimeParameters:
     threads: int = ranged(1, Range("BLAS/Numba threads per worker", low=1))
     workers: int = ranged(1, Range("worker processes; 0 uses every core", low=0))
     progress: bool = True
+    # one video on two cores: decoding and the AU stage/writing on threads beside the tracker (pipeline/pipelined.py)
+    pipeline: bool = False
 
 
 @dataclass(frozen=True)
@@ -517,6 +519,9 @@ def to_dict(config: Config) -> dict[str, Any]:
 
 
 def config_hash(config: Config) -> str:
-    """Stable 12-hex-digit hash of everything that can change a result."""
-    text = json.dumps(to_dict(config), sort_keys=True, default=list)
+    """Stable 12-hex-digit hash of everything that can change a result ([runtime] cannot: it is left out,
+    so a run on two cores, with more workers or without a progress bar, resumes and compares as one)."""
+    data = to_dict(config)
+    data.pop("runtime", None)
+    text = json.dumps(data, sort_keys=True, default=list)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

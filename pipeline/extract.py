@@ -134,6 +134,18 @@ def _damage_notice(source: Any, outputs: _Outputs, done: int) -> str | None:
     return line
 
 
+def _duplicate_stderr() -> TextIO | None:
+    """A text stream on a duplicate of fd 2 (None when stderr has no descriptor: the bar is then off)."""
+    import os
+
+    try:
+        fd = os.dup(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    return os.fdopen(fd, "w", buffering=1, encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
+                     errors="replace")
+
+
 def _timed_frames(frames: Iterator, timer: StageTimer) -> Iterator:
     """The input's frames, each decode timed as stage ``decode``."""
     while True:
@@ -257,11 +269,58 @@ class _Outputs:
                 pass
 
 
+def _pipelined_frames(source: Any, frames: int | None, step: FrameStep, online: OnlineAUs, outputs: _Outputs,
+                      timer: StageTimer, notice: CompileNotice, bar: Any) -> int:
+    """The frame loop on three threads (:mod:`aubench.pipeline.pipelined`): decode ahead, track here, AU stage
+    and writing in order on a worker. Returns the frames written. A stop or an error still writes every frame
+    tracked before it (then raises); ``decode`` is the time the tracker waited for a frame."""
+    au_timer = StageTimer() if timer.enabled else NULL_TIMER
+
+    def analyse_and_write(item: tuple) -> None:
+        frame, finish = item
+        record, tracked = finish(au_timer)  # the tracker's outputs (pose, gaze) of this frame's state
+        result = step.analyse(record, tracked, frame.bgr, au_timer)
+        online.add(result.record)
+        with au_timer("write"):
+            outputs.write(frame.number, result, frame.bgr)
+        au_timer.next_frame()
+        bar.update()
+
+    return _pipelined_loop(source, frames, step, timer, notice, analyse_and_write, au_timer)
+
+
+def _pipelined_loop(source: Any, frames: int | None, step: FrameStep, timer: StageTimer, notice: CompileNotice,
+                    analyse_and_write: Any, au_timer: StageTimer) -> int:
+    from aubench.pipeline.pipelined import InOrderWorker, Prefetch
+
+    prefetch = Prefetch(iter(source), limit=frames)
+    worker = InOrderWorker(analyse_and_write)
+    try:
+        with deferred_signals():
+            for frame in _timed_frames(iter(prefetch), timer):
+                worker.submit((frame, step.track_later(frame.number, frame.timestamp, frame.bgr, frame.gray, timer)))
+                timer.next_frame()
+                notice.frame_done()
+                check_stop()
+    except BaseException:
+        prefetch.close()
+        try:
+            worker.finish()  # the frames tracked so far are written; the first error is the one raised
+        except BaseException:
+            pass
+        raise
+    prefetch.close()
+    worker.finish()
+    if au_timer is not NULL_TIMER:
+        timer.merge_frames(au_timer)
+    return worker.handled
+
+
 def run(input_path: str | Path, out_dir: str | Path, config: Config | None = None, timer: StageTimer = NULL_TIMER,
         *, frames: int | None = None, landmarks_from: str | Path | None = None, unround_landmarks: bool = True,
         progress: bool = True,
         models_dir: str | Path | None = None, tracker: Tracker | None = None, analyser: Analyser | None = None,
-        progress_stream: TextIO | None = None, out_name: str | None = None) -> RunResult:
+        progress_stream: TextIO | None = None, out_name: str | None = None, pipeline: bool | None = None) -> RunResult:
     """Run FeatureExtraction on ``input_path``; write ``out_dir/<stem>.csv`` (+ ``.hog``, ``_aligned/``, ``.avi``).
 
     Parameters
@@ -284,6 +343,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     models_dir : the OpenFace model folder (default: :func:`aubench.pipeline.models.locate`).
     tracker, analyser : ready-made stages (tests, the harness, the batch workers); by default loaded here.
     out_name : name the outputs ``out_name.csv`` etc. instead of after the input (OpenFace's ``-of``).
+    pipeline : one video on two cores (decode and AU stage on threads beside the tracker, identical output;
+        :mod:`aubench.pipeline.pipelined`); default ``config.runtime.pipeline``.
 
     Returns
     -------
@@ -298,6 +359,12 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
     out_dir = Path(out_dir)
     make_out_dir(out_dir)  # before the models load: a bad -o is said at once
     stream = (progress_stream or sys.stderr) if progress and config.runtime.progress else None
+    pipeline = config.runtime.pipeline if pipeline is None else pipeline
+    own_stream = None
+    if pipeline and stream is sys.stderr:
+        # the decode thread sends fd 2 to a file while OpenCV runs (frames._LibraryLog): the bar writes to
+        # a duplicate of the terminal's descriptor, which that redirection does not move
+        own_stream = stream = _duplicate_stderr()
     jit = JitMeter()
     notice = CompileNotice(progress_writer(stream))
 
@@ -316,18 +383,21 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         done = 0
         failed = True
         try:
-            # Ctrl-C and SIGTERM stop the run between frames (deferred_signals: never inside a kernel)
-            with deferred_signals():
-                for frame in itertools.islice(_timed_frames(iter(source), timer), frames):
-                    result = step(frame.number, frame.timestamp, frame.bgr, frame.gray, timer)
-                    online.add(result.record)
-                    with timer("write"):
-                        outputs.write(frame.number, result, frame.bgr)
-                    timer.next_frame()
-                    done += 1
-                    notice.frame_done()
-                    bar.update()
-                    check_stop()
+            if pipeline:
+                done = _pipelined_frames(source, frames, step, online, outputs, timer, notice, bar)
+            else:
+                # Ctrl-C and SIGTERM stop the run between frames (deferred_signals: never inside a kernel)
+                with deferred_signals():
+                    for frame in itertools.islice(_timed_frames(iter(source), timer), frames):
+                        result = step(frame.number, frame.timestamp, frame.bgr, frame.gray, timer)
+                        online.add(result.record)
+                        with timer("write"):
+                            outputs.write(frame.number, result, frame.bgr)
+                        timer.next_frame()
+                        done += 1
+                        notice.frame_done()
+                        bar.update()
+                        check_stop()
             failed = False
         finally:
             outputs.close()
@@ -352,6 +422,8 @@ def run(input_path: str | Path, out_dir: str | Path, config: Config | None = Non
         source.close()
         jit_s = jit.stop()
         notice.stop()
+        if own_stream is not None:
+            own_stream.close()
     notes = []
     if isinstance(tracker, ReplayTracker) and tracker.rows_unrounded + tracker.rows_kept_as_recorded:
         kept = tracker.rows_kept_as_recorded

@@ -14,6 +14,7 @@ the same numbers.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,9 +85,44 @@ class FrameStep:
     def __call__(self, number: int, timestamp: float, bgr: np.ndarray, gray: np.ndarray,
                  timer: StageTimer = NULL_TIMER) -> StepResult:
         """Frame ``number`` (1-based) at ``timestamp`` s: ``bgr`` (h, w, 3) uint8, ``gray`` its ``BGR2GRAY``."""
+        record, tracked = self.track(number, timestamp, bgr, gray, timer)
+        return self.analyse(record, tracked, bgr, timer)
+
+    def track(self, number: int, timestamp: float, bgr: np.ndarray, gray: np.ndarray,
+              timer: StageTimer = NULL_TIMER) -> tuple[FaceRecord, TrackOutput]:
+        """The tracker's half of a frame: its CSV row without AU values, and what the tracker returned.
+
+        Sequential (each frame starts from the previous one's fit); :meth:`analyse` may run on another
+        thread, in frame order, since the tracker's output holds copies of its state."""
         record = FaceRecord(frame=number, face_id=0, timestamp=timestamp)
         tracked = self.tracker.track(bgr, gray, timer)
         fill_record(record, tracked)
+        return record, tracked
+
+    def track_later(self, number: int, timestamp: float, bgr: np.ndarray, gray: np.ndarray,
+                    timer: StageTimer = NULL_TIMER) -> Callable[[StageTimer], tuple[FaceRecord, TrackOutput]]:
+        """:meth:`track` with the tracker's outputs (pose, gaze) left to a function called later, possibly on
+        another thread (a tracker with ``track_deferred``; others track in full now). The function takes the
+        timer of the thread that calls it."""
+        deferred = getattr(self.tracker, "track_deferred", None)
+        if deferred is None:
+            done = self.track(number, timestamp, bgr, gray, timer)
+            return lambda _timer: done
+        outputs = deferred(bgr, gray, timer)
+
+        def finish(later_timer: StageTimer) -> tuple[FaceRecord, TrackOutput]:
+            record = FaceRecord(frame=number, face_id=0, timestamp=timestamp)
+            tracked = outputs(later_timer)
+            fill_record(record, tracked)
+            return record, tracked
+
+        return finish
+
+    def analyse(self, record: FaceRecord, tracked: TrackOutput, bgr: np.ndarray,
+                timer: StageTimer = NULL_TIMER) -> StepResult:
+        """The AU stage's half (``FaceAnalyser::AddNextFrame``): ``record``'s AU values filled in.
+
+        Frames must come in order: the analyser's running medians depend on every earlier frame."""
         analysis = None
         if self.analyser is not None:
             # FaceAnalyser receives the model's own detection_success (C++: face_model.detection_success),
@@ -97,7 +133,7 @@ class FrameStep:
             if landmarks is None:
                 landmarks = record.landmarks_2d
             with timer("au"):
-                analysis = self.analyser.add_next_frame(bgr, landmarks, model_success, timestamp, timer)
+                analysis = self.analyser.add_next_frame(bgr, landmarks, model_success, record.timestamp, timer)
             record.au_intensity = {k: float(v) for k, v in analysis.au_intensity.items()}
             record.au_occurrence = {k: float(v) for k, v in analysis.au_occurrence.items()}
         return StepResult(record, analysis)

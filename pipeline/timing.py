@@ -52,6 +52,14 @@ class StageTimer:
         stages = sorted({s for f in self._frames for s in f})
         return {s: [f.get(s, 0.0) for f in self._frames] for s in stages}
 
+    def merge_frames(self, other: StageTimer) -> None:
+        """Add ``other``'s frames into this timer's, frame by frame (a thread's timer that saw the same frames)."""
+        for mine, theirs in zip(self._frames, other._frames):
+            for stage, ms in theirs.items():
+                mine[stage] = mine.get(stage, 0.0) + ms
+        for name, values in other.counters.items():
+            self.counters[name].extend(values)
+
     @property
     def frames(self) -> int:
         return len(self._frames)

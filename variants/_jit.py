@@ -20,3 +20,4 @@ def jit(fn: Callable | None = None, **overrides):
     if fn is None:
         return numba.njit(**options)
     return numba.njit(**options)(fn)
+

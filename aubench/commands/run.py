@@ -47,6 +47,9 @@ def register(sub) -> None:
                         "gaze, head-pose box and AU bars (OpenFace's -tracked)")
     p.add_argument("--frames", type=int, metavar="N", help="process only the first N frames of each video")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--pipeline", action="store_true", default=None,
+                   help="one video on two cores: decoding and the AU stage/writing on threads beside the tracker; "
+                        "the same output as one core (config [runtime] pipeline)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes for several videos (0 = all cores; default: config [runtime] workers); each "
                         "loads the models once and runs whole videos")
@@ -95,6 +98,8 @@ def _run(args) -> int:
     for key in ("hogalign", "simalign", "tracked"):
         if getattr(args, key):
             sections.setdefault("output", {})[key] = True
+    if args.pipeline:
+        sections.setdefault("runtime", {})["pipeline"] = True
     request = RunRequest(inputs=[*args.input, *of.files], sequence_inputs=list(of.dirs), out_dir=out_dir,
                          out_name=of.out_name, multi_face=args.multi_face, sequence_dirs=args.sequence,
                          video_only=args.multi_face, frames=args.frames, landmarks_from=args.landmarks_from,

@@ -30,6 +30,8 @@ is not reproduced.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,6 +244,22 @@ class LandmarkTracker:
             success, detected, iterations = self._detect_landmarks_in_video(bgr, gray, timer)
         return self._outputs(gray.shape[1], gray.shape[0], success, detected, iterations, timer)
 
+    def track_deferred(self, bgr: np.ndarray, gray: np.ndarray | None = None,
+                       timer: StageTimer = NULL_TIMER) -> Callable[[StageTimer], TrackResult]:
+        """:meth:`track` in two halves: ``DetectLandmarksInVideo`` now, and a function that computes the frame's
+        outputs (pose, 3D shape, eye landmarks, gaze) later, on any thread, from this frame's state.
+
+        The state's arrays are replaced by each frame, never written in place, so the snapshot the function
+        holds stays this frame's while the tracker goes on to the next one."""
+        if gray is None:
+            gray = to_gray(bgr)
+        with timer("landmarks"):
+            success, detected, iterations = self._detect_landmarks_in_video(bgr, gray, timer)
+        state = dataclasses.replace(self.state, parts=dict(self.state.parts))
+        width, height = gray.shape[1], gray.shape[0]
+        return lambda later_timer: self._outputs(width, height, success, detected, iterations, later_timer,
+                                                 state=state)
+
     def _detect_landmarks_in_video(self, bgr: np.ndarray, gray: np.ndarray, timer: StageTimer):
         s, p = self.state, self.params
         gray_f32 = np.asarray(gray, dtype=F32)
@@ -355,8 +373,8 @@ class LandmarkTracker:
                              list(getattr(fit, "iterations", [])), timer, gaze_always=True)
 
     def _outputs(self, width: int, height: int, success: bool, detected: bool, iterations: list,
-                 timer: StageTimer, gaze_always: bool = False) -> TrackResult:
-        s = self.state
+                 timer: StageTimer, gaze_always: bool = False, state: TrackerState | None = None) -> TrackResult:
+        s = self.state if state is None else state
         cam = self.config.camera
         intr = pose_ops.camera_intrinsics(width, height, cam.fx, cam.fy, cam.cx, cam.cy)
         with timer("pose"):
