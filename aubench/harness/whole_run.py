@@ -3,7 +3,8 @@
 The in-process A/B (:mod:`aubench.harness.ab`) times frames inside one Python process; C++
 OpenFace cannot be timed that way, and a user's figure is the whole run anyway (start-up, model
 loading, JIT cache, every frame, writing). Here each arm is a fresh process, pinned to one core
-with one thread (BLAS, OpenMP, Numba), into a fresh output folder, timed by wall clock (as
+with one thread (BLAS, OpenMP, Numba; an aubench config with ``[runtime] pipeline``, one video on
+two cores, gets that core and the one before it), into a fresh output folder, timed by wall clock (as
 ``/usr/bin/time``) and by the child's own CPU time (``os.wait4``), with its peak RSS. The arms
 alternate who goes first, after one warm-up run of each that is reported apart (file cache,
 aubench's Numba cache). Parity of each arm's CSV against the shared C++ reference stands beside
@@ -90,10 +91,20 @@ def parse_arm(spec: str, *, cpp_blas: str = "auto") -> Arm:
     return Arm(spec, cfg.name, "aubench", config=cfg)
 
 
-def _pin(core: int | None):
+def _pin(core: int | None, cores: int = 1):
+    """Pin a child to ``core``, or to ``cores`` cores ending at it (an arm that runs one video on two cores)."""
     if core is None or not hasattr(os, "sched_setaffinity"):
         return None
-    return lambda: os.sched_setaffinity(0, {core})
+    allowed = sorted(os.sched_getaffinity(0))
+    chosen = set(allowed[max(0, allowed.index(core) - cores + 1): allowed.index(core) + 1]) if core in allowed \
+        else {core}
+    return lambda: os.sched_setaffinity(0, chosen)
+
+
+def cores_of(arm: Arm) -> int:
+    """Cores an arm's run uses: 2 for a config with ``[runtime] pipeline``, else 1."""
+    cfg = getattr(arm, "config", None)
+    return 2 if cfg is not None and cfg.runtime.pipeline else 1
 
 
 def timed_run(arm: Arm, clip: Path, out_dir: Path, *, core: int | None, frames: int | None = None) -> dict[str, float]:
@@ -102,7 +113,7 @@ def timed_run(arm: Arm, clip: Path, out_dir: Path, *, core: int | None, frames: 
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     proc = subprocess.Popen(arm.argv(clip, out_dir, frames), cwd=arm.cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, preexec_fn=_pin(core))
+                            stderr=subprocess.PIPE, preexec_fn=_pin(core, cores_of(arm)))
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
@@ -193,7 +204,8 @@ def run_whole_ab(arm_a: Arm, arm_b: Arm, clip: Path, *, pairs: int = 3, core: in
         cpu_comparison = stats.compare_ratios(cpu_ratios, min_effect=min_effect)
         section = {
             "mode": "whole_run", "pairs": pairs, "core": core,
-            "order": "whole runs in fresh processes pinned to one core, one thread; who goes first alternates; "
+            "order": "whole runs in fresh processes pinned to one core (a [runtime] pipeline arm: two), one "
+                     "BLAS thread; who goes first alternates; "
                      "one warm-up run of each first",
             "warmup": warm, "a": _arm_section(arm_a, runs["a"]), "b": _arm_section(arm_b, runs["b"]),
             "ratios": ratios, "comparison": comparison.as_dict(), "cpu_ratios": cpu_ratios,
