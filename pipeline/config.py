@@ -206,8 +206,8 @@ class ReuseParameters:
 
     Every default is off (OpenFace's behaviour: every frame does all of its work). Reuse applies
     to tracked frames after a success only; a (re)detection, and the frame after any failure,
-    always does the full work. "Stable" is measured on the main model's fitted landmarks: the RMS
-    distance left after a least-squares similarity alignment
+    always does the full work. "Stable" (``*_stable_shape_px``) is measured on the main model's
+    fitted landmarks: the RMS distance left after a least-squares similarity alignment
     (:func:`aubench.pipeline.landmarks.reuse.shape_change`), so a face that only moves, turns
     in-plane or changes size counts as stable, and a blink or an opening mouth does not.
     Measured figures: experiments/RESULTS.md, "Cached variants (issue 19)".
@@ -219,13 +219,15 @@ class ReuseParameters:
         high=100))
     validator_margin: float = ranged(0.1, Range(
         "how far above validation_boundary the last certainty must be for it to be reused", low=0, high=1))
+    validator_stable_shape_px: float = ranged(0.5, Range(
+        "shape change (RMS px after similarity alignment) since the last validation below which it is reused",
+        low=0, high=20))
     # 2. the hierarchical part models (eyes, inner face)
     parts_every: int = ranged(1, Range(
         "frames one part-model fit stands for on a stable face; 1 fits every frame (OpenFace)", low=1, high=100))
-    # stability threshold of 1 and 2
-    stable_shape_px: float = ranged(0.5, Range(
-        "shape change (RMS px after similarity alignment) since the last full work below which a face is stable",
-        low=0, high=20))
+    parts_stable_shape_px: float = ranged(0.5, Range(
+        "shape change (RMS px after similarity alignment) of a part's points since its last fit below which the "
+        "fit is reused", low=0, high=20))
     # 3. the main model's patch responses (CCNF), per tracked scale
     response_reuse_px: float = ranged(0.0, Range(
         "largest landmark move in pixels over the previous frame below which that frame's responses are reused; "

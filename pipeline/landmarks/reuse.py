@@ -139,7 +139,7 @@ class ReuseCache:
             return None
         if memo.certainty <= validation_boundary + p.validator_margin:
             return None
-        if shape_change(memo.landmarks, landmarks) >= p.stable_shape_px:
+        if shape_change(memo.landmarks, landmarks) >= p.validator_stable_shape_px:
             return None
         return memo.certainty
 
@@ -155,7 +155,7 @@ class ReuseCache:
         p, memo = self.params, self.parts.get(name)
         if p.parts_every <= 1 or memo is None or memo.age >= p.parts_every:
             return None
-        if shape_change(memo.main_landmarks, main_landmarks) >= p.stable_shape_px:
+        if shape_change(memo.main_landmarks, main_landmarks) >= p.parts_stable_shape_px:
             return None
         c, src, dst = similarity(memo.main_landmarks, main_landmarks)
         return move_params_global(memo.params_global, c, src, dst), memo.params_local.copy()

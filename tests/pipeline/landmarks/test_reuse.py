@@ -163,7 +163,8 @@ def test_moved_params_global_move_the_shape_exactly():
 
 # -- configuration -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("key,value", [("validator_every", 0), ("parts_every", 101), ("response_reuse_px", -0.5),
-                                       ("stable_shape_px", float("nan")), ("au_predict_every", 0),
+                                       ("parts_stable_shape_px", float("nan")),
+                                       ("validator_stable_shape_px", 21.0), ("au_predict_every", 0),
                                        ("motion_prediction_gain", 1.5), ("validator_margin", 2.0)])
 def test_bad_values_are_one_line_config_errors(tmp_path, key, value):
     path = tmp_path / "bad.toml"
