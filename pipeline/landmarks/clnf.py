@@ -20,6 +20,8 @@ merging the parts) and ``validator_conv`` (the detection validator).
 Convergence statistics go to ``timer.count``: ``landmarks.<model>.nu_rlms.updates``
 (updates per NU-RLMS call) and ``landmarks.<model>.nu_rlms.converged`` (1 when the call
 stopped on the convergence threshold), ``<model>`` = main, inner, left_eye_28, right_eye_28.
+Work reused by the ``[reuse]`` options (:mod:`aubench.pipeline.landmarks.reuse`) is counted as
+``landmarks.validator.reused``, ``landmarks.<part>.reused`` and ``landmarks.main.responses_reused``.
 """
 
 from __future__ import annotations
