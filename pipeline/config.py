@@ -200,6 +200,53 @@ class MultiFaceParameters:
                                             "dropped as the same face", low=0, high=1))
 
 
+@dataclass(frozen=True)
+class ReuseParameters:
+    """The cached kind of variant: work reused across the frames of a video (issue 19).
+
+    Every default is off (OpenFace's behaviour: every frame does all of its work). Reuse applies
+    to tracked frames after a success only; a (re)detection, and the frame after any failure,
+    always does the full work. "Stable" (``*_stable_shape_px``) is measured on the main model's
+    fitted landmarks: the RMS distance left after a least-squares similarity alignment
+    (:func:`aubench.pipeline.landmarks.reuse.shape_change`), so a face that only moves, turns
+    in-plane or changes size counts as stable, and a blink or an opening mouth does not.
+    Measured figures: experiments/RESULTS.md, "Cached variants (issue 19)".
+    """
+
+    # 1. the CNN detection validator (CLNF::DetectLandmarks' DetectionValidator::Check)
+    validator_every: int = ranged(1, Range(
+        "frames one passed validation stands for on a stable face; 1 validates every frame (OpenFace)", low=1,
+        high=100))
+    validator_margin: float = ranged(0.1, Range(
+        "how far above validation_boundary the last certainty must be for it to be reused", low=0, high=1))
+    validator_stable_shape_px: float = ranged(0.5, Range(
+        "shape change (RMS px after similarity alignment) since the last validation below which it is reused",
+        low=0, high=20))
+    # 2. the hierarchical part models (eyes, inner face)
+    parts_every: int = ranged(1, Range(
+        "frames one part-model fit stands for on a stable face; 1 fits every frame (OpenFace)", low=1, high=100))
+    parts_stable_shape_px: float = ranged(0.5, Range(
+        "shape change (RMS px after similarity alignment) of a part's points since its last fit below which the "
+        "fit is reused", low=0, high=20))
+    # 3. the main model's patch responses (CCNF), per tracked scale
+    response_reuse_px: float = ranged(0.0, Range(
+        "largest landmark move in pixels over the previous frame below which that frame's responses are reused; "
+        "0 never reuses", low=0, high=10))
+    # 4. the online AU prediction (FHOG and the running medians are still computed on every frame)
+    au_predict_every: int = ranged(1, Range(
+        "frames one online AU prediction stands for (the others hold it; frames the offline step re-predicts "
+        "are unaffected); 1 predicts every frame (OpenFace)", low=1, high=100))
+    # 5. constant-velocity start for tracking: params_global extrapolated from the previous two frames
+    motion_prediction_gain: float = ranged(0.0, Range(
+        "share of the last frame's params_global change added to the start of the next fit: 1 constant "
+        "velocity, 0 off (OpenFace starts from the last parameters)", low=0, high=1))
+
+    @property
+    def any(self) -> bool:
+        """Whether any reuse is on (False: the exact OpenFace path)."""
+        return self != ReuseParameters()
+
+
 _FOCAL = "focal length in pixels; 0 takes OpenFace's default from the frame size, a negative one mirrors the face"
 _CENTRE = "principal point in pixels; 0 takes the frame centre"
 
@@ -277,6 +324,7 @@ class Config:
     multi_face: MultiFaceParameters = field(default_factory=MultiFaceParameters)
     parity: ParityThresholds = field(default_factory=ParityThresholds)
     runtime: RuntimeParameters = field(default_factory=RuntimeParameters)
+    reuse: ReuseParameters = field(default_factory=ReuseParameters)
     variants: tuple[tuple[str, str], ...] = ()
     source: str = ""  # file it was loaded from (not part of the hash)
 
@@ -514,6 +562,8 @@ def to_dict(config: Config) -> dict[str, Any]:
     """Plain-data form (what result files store); ``source`` is dropped."""
     data = dataclasses.asdict(config)
     data.pop("source", None)
+    if config.reuse == ReuseParameters():  # all reuse off: the same data (and hash) as before [reuse] existed
+        data.pop("reuse")
     data["variants"] = dict(config.variants)
     return data
 

@@ -105,7 +105,7 @@ def load_analyser(models_dir: Path, config: Config, kernels: Any) -> Analyser:
     """``aubench.pipeline.au.analyser.FaceAnalyser(models_dir, config.analyser, kernels, dynamic=...)``."""
     from aubench.pipeline.au.analyser import FaceAnalyser
 
-    return FaceAnalyser(models_dir, config.analyser, kernels, dynamic=config.analyser.dynamic)
+    return FaceAnalyser(models_dir, config.analyser, kernels, dynamic=config.analyser.dynamic, reuse=config.reuse)
 
 
 def load_stages(config: Config, models_dir: str | Path | None, kernels: Any, *, tracker: Tracker | None = None,

@@ -32,7 +32,7 @@ from aubench.pipeline.au.calibration import FRONTAL, RunningMedians, updates_med
 from aubench.pipeline.au.geometry import empty_geometry_descriptor, fit_geometry
 from aubench.pipeline.au.hog import hog_descriptor
 from aubench.pipeline.au.predictors import AUPredictor, AUValues
-from aubench.pipeline.config import AnalyserParameters
+from aubench.pipeline.config import AnalyserParameters, ReuseParameters
 from aubench.pipeline.errors import InputError, unknown_name
 from aubench.pipeline.landmarks.pdm import calc_params
 from aubench.pipeline.models import locate
@@ -108,12 +108,17 @@ class FaceAnalyser:
         the static models (images, or ``-au_static``).
     orientation_bins : sequence of (rx, ry, rz)
         Head-orientation bins of the calibration histograms (OpenFace 2.2: frontal only).
+    reuse : ReuseParameters or None
+        ``au_predict_every`` k > 1: the online prediction runs on every k-th frame and the frames
+        between hold it (FHOG, geometry and the running medians are still computed on every frame,
+        as OpenFace does, so calibration and the offline re-prediction are unchanged).
     """
 
     def __init__(self, models_dir: str | Path | None, params: AnalyserParameters, kernels: Kernels,
-                 dynamic: bool = True, orientation_bins=FRONTAL):
+                 dynamic: bool = True, orientation_bins=FRONTAL, reuse: ReuseParameters | None = None):
         root = locate(models_dir)
         self.params = params
+        self.predict_every = 1 if reuse is None else reuse.au_predict_every
         self.kernels = kernels
         self.dynamic = dynamic
         location = params.model_location if dynamic else params.static_model_location
@@ -135,6 +140,7 @@ class FaceAnalyser:
         self.medians.reset()
         self.successes: list[bool] = []
         self.timestamps: list[float] = []
+        self._held: AUValues | None = None  # the last online prediction ([reuse] au_predict_every)
         self.intensity_history: dict[str, list[float]] = {n: [] for n in self.predictor.intensity_names}
         self.occurrence_history: dict[str, list[float]] = {n: [] for n in self.predictor.occurrence_names}
         # descriptors of the first MAX_INIT_FRAMES successful frames, for the offline re-prediction
@@ -211,9 +217,15 @@ class FaceAnalyser:
         if updates_median(self.frames_tracking):
             with timer("au.median"):
                 self.medians.update(self.kernels, hog_flat, geometry, view, success)
-        with timer("au.predict"):
-            values = self.predictor.predict(self.kernels, hog_flat, geometry,
-                                            self.medians.hog_median, self.medians.geom_median)
+        if self._held is not None and success and (self.frames_tracking - 1) % self.predict_every != 0:
+            values = self._held  # between key frames: the last prediction stands
+            timer.count("au.predict.reused", 1)
+        else:
+            with timer("au.predict"):
+                values = self.predictor.predict(self.kernels, hog_flat, geometry,
+                                                self.medians.hog_median, self.medians.geom_median)
+            if self.predict_every > 1:
+                self._held = values if success else None
         if not success:
             values = values.zeroed()
         for name, v in values.intensity.items():

@@ -20,6 +20,8 @@ merging the parts) and ``validator_conv`` (the detection validator).
 Convergence statistics go to ``timer.count``: ``landmarks.<model>.nu_rlms.updates``
 (updates per NU-RLMS call) and ``landmarks.<model>.nu_rlms.converged`` (1 when the call
 stopped on the convergence threshold), ``<model>`` = main, inner, left_eye_28, right_eye_28.
+Work reused by the ``[reuse]`` options (:mod:`aubench.pipeline.landmarks.reuse`) is counted as
+``landmarks.validator.reused``, ``landmarks.<part>.reused`` and ``landmarks.main.responses_reused``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from aubench.pipeline.errors import ConfigError
 from aubench.pipeline.landmarks import patch_experts as pe
 from aubench.pipeline.landmarks import pdm as pdm_ops
 from aubench.pipeline.landmarks.kde import KdeCache
+from aubench.pipeline.landmarks.reuse import ResponseMemo, ReuseCache
 from aubench.pipeline.landmarks.validator import load_validator
 from aubench.pipeline.models.ccnf import CCNFScale, read_ccnf_scale
 from aubench.pipeline.models.clnf_model import CLNFModelFiles, read_main_model
@@ -266,13 +269,18 @@ class CLNFModel:
 
     def fit(self, gray: np.ndarray, params_global, params_local, window_sizes, params: LandmarkParameters,
             kernels: Kernels, timer: StageTimer = NULL_TIMER, stage: str = "landmarks", trace: dict | None = None,
-            likelihood: bool = True):
+            likelihood: bool = True, reuse: ReuseCache | None = None):
         """``CLNF::Fit``: for every scale with a window, responses then rigid and non-rigid NU-RLMS.
 
         ``likelihood=False`` skips the KDE likelihood NU_RLMS computes after its last update
         (used only to rank detection hypotheses: parts and tracking frames never read it);
         the returned likelihood is then NaN and the landmark likelihoods zeros. A trace
         always computes it.
+
+        ``reuse`` (a tracked frame with ``[reuse] response_reuse_px`` on): a scale whose shape
+        moved less than that since the previous frame computed its responses fits on those
+        responses (with their base shape and reference transforms) instead of computing them
+        (counted as ``<stage>.responses_reused``).
 
         Returns (params_global, params_local, likelihood, landmark_likelihoods, fit_success, updates).
         """
@@ -293,11 +301,20 @@ class CLNFModel:
             with timer(f"{stage}.scale{scale}.response"):
                 shape_3d = pdm_ops.calc_shape_3d(pdm, loc)  # one non-rigid shape, two projections
                 shape = pdm_ops.project_shape(shape_3d, g)
-                ref_global = np.array([self.patch_scaling[scale], 0, 0, 0, 0, 0], np.float32)
-                ref_shape = pdm_ops.project_shape(shape_3d, ref_global)
-                sim_r2i, sim_i2r = pe.similarity_transforms(shape, ref_shape, kernels.align_shapes)
-                responses = pe.responses(gray, experts, scale, view, shape, sim_r2i, window, self.sigmas,
-                                         kernels.patch_response, kernels.warp_areas)
+                memo = None if reuse is None else reuse.reusable_responses(scale, window, view, shape)
+                if memo is not None:  # the face barely moved: last frame's responses, around last frame's shape
+                    timer.count(f"{stage}.responses_reused", 1)
+                    shape, responses = memo.start_shape, memo.responses
+                    sim_r2i, sim_i2r = memo.sim_ref_to_img, memo.sim_img_to_ref
+                else:
+                    ref_global = np.array([self.patch_scaling[scale], 0, 0, 0, 0, 0], np.float32)
+                    ref_shape = pdm_ops.project_shape(shape_3d, ref_global)
+                    sim_r2i, sim_i2r = pe.similarity_transforms(shape, ref_shape, kernels.align_shapes)
+                    responses = pe.responses(gray, experts, scale, view, shape, sim_r2i, window, self.sigmas,
+                                             kernels.patch_response, kernels.warp_areas)
+                    if reuse is not None:
+                        reuse.responses_computed(scale, ResponseMemo(reuse.frame, window, view, shape, responses,
+                                                                     sim_r2i, sim_i2r))
             settings = self.scale_settings(scale, window, view, params)
             last = scale == n_scales - 1 or (scale + 1 < len(window_sizes) and window_sizes[scale + 1] == 0) \
                 or scale + 1 >= len(window_sizes)
@@ -354,28 +371,36 @@ class CLNF:
     # -- one DetectLandmarks -------------------------------------------------------------------
     def detect_landmarks(self, gray_f32: np.ndarray, params_global, params_local, window_sizes,
                          timer: StageTimer = NULL_TIMER, trace: dict | None = None,
-                         likelihood: bool = True) -> FitResult:
+                         likelihood: bool = True, reuse: ReuseCache | None = None) -> FitResult:
         """One ``CLNF::DetectLandmarks`` from the given parameters: fit, parts, merge/refit, validation.
 
         ``likelihood=False``: the main model's likelihood is not computed (NaN; see :meth:`CLNFModel.fit`).
+        ``reuse``: the tracked face's :class:`aubench.pipeline.landmarks.reuse.ReuseCache` (a tracked
+        frame with ``[reuse]`` options on); None does all the work, as OpenFace does.
         """
         gray = np.asarray(gray_f32, np.float32)
         main_trace = {} if trace is not None else None
-        fit = self._fit_main(gray, params_global, params_local, window_sizes, timer, main_trace, likelihood)
-        return self._complete(gray, fit, timer, trace, main_trace)
+        fit = self._fit_main(gray, params_global, params_local, window_sizes, timer, main_trace, likelihood, reuse)
+        return self._complete(gray, fit, timer, trace, main_trace, reuse)
 
     def _fit_main(self, gray: np.ndarray, params_global, params_local, window_sizes, timer: StageTimer,
-                  main_trace: dict | None, likelihood: bool) -> FitResult:
+                  main_trace: dict | None, likelihood: bool, reuse: ReuseCache | None = None) -> FitResult:
         """The main model's ``CLNF::Fit`` alone: a FitResult without parts and not validated yet."""
         g, loc, lh, lm_lh, ok, updates = self.main.fit(gray, params_global, params_local, window_sizes, self.params,
                                                        self.kernels, timer, "landmarks.main", main_trace,
-                                                       likelihood=likelihood)
+                                                       likelihood=likelihood, reuse=reuse)
         landmarks = pdm_ops.calc_shape_2d(self.main.pdm, g, loc)
         return FitResult(landmarks, g, loc, float(lh), lm_lh, {}, list(updates), ok, fit_landmarks=landmarks)
 
     def _complete(self, gray: np.ndarray, fit: FitResult, timer: StageTimer, trace: dict | None = None,
-                  main_trace: dict | None = None) -> FitResult:
-        """The rest of ``CLNF::DetectLandmarks`` after the main fit: parts, merge and refit, validation."""
+                  main_trace: dict | None = None, reuse: ReuseCache | None = None) -> FitResult:
+        """The rest of ``CLNF::DetectLandmarks`` after the main fit: parts, merge and refit, validation.
+
+        With ``reuse`` (``[reuse] parts_every`` / ``validator_every`` above 1): a part whose points of
+        the main fit kept their shape takes its last fit moved with them (no calc_params, no fit;
+        counted as ``landmarks.<part>.reused``), and a stable face keeps the last certainty when it
+        passed with margin (no CNN; counted as ``landmarks.validator.reused``).
+        """
         params = self.params
         g, loc, ok, landmarks = fit.params_global, fit.params_local, fit.fit_success, fit.fit_landmarks
         pdm = self.main.pdm
@@ -386,17 +411,26 @@ class CLNF:
             merged = landmarks.copy()
             for name, _mapping, model, pparams in self.parts:
                 main_idx, part_idx = self._part_index[name]
-                locs = np.zeros((model.n_points, 2), np.float32)
-                locs[part_idx] = landmarks[main_idx]
-                with timer(f"landmarks.{name}.calc_params"):
-                    pg, pl = self.kernels.calc_params(model.pdm, locs)
+                fits = g[0] > 0.9 * model.patch_scaling[0]
+                moved = None if reuse is None or not fits else reuse.moved_part(name, landmarks[main_idx])
                 part_trace = {} if trace is not None else None
-                if g[0] > 0.9 * model.patch_scaling[0]:
+                if moved is not None:  # a stable face: the last fit, moved with the main model
+                    parts_used = True
+                    pg, pl = moved
+                    timer.count(f"landmarks.{name}.reused", 1)
+                else:
+                    locs = np.zeros((model.n_points, 2), np.float32)
+                    locs[part_idx] = landmarks[main_idx]
+                    with timer(f"landmarks.{name}.calc_params"):
+                        pg, pl = self.kernels.calc_params(model.pdm, locs)
+                if fits and moved is None:
                     parts_used = True
                     pg, pl, _, _, _, pupd = model.fit(gray, pg, pl, pparams.window_sizes_init, pparams,
                                                       self.kernels, timer, f"landmarks.{name}", part_trace,
                                                       likelihood=False)
                     iterations += pupd
+                    if reuse is not None:
+                        reuse.part_fitted(name, pg, pl, landmarks[main_idx])
                 if trace is not None:
                     trace[name] = part_trace
                 plm = pdm_ops.calc_shape_2d(model.pdm, pg, pl)
@@ -413,8 +447,14 @@ class CLNF:
             trace["main"] = main_trace
         # CLNF::DetectLandmarks: validate when asked and the fit succeeded, else certainty = fit success
         if params.validate_detections and ok and self.validator is not None:
-            with timer("landmarks.validator"):
-                certainty = float(self.validator.check(g[1:4], gray, landmarks))
+            certainty = None if reuse is None else reuse.reusable_certainty(landmarks, params.validation_boundary)
+            if certainty is None:
+                with timer("landmarks.validator"):
+                    certainty = float(self.validator.check(g[1:4], gray, landmarks))
+                if reuse is not None:
+                    reuse.validated(certainty, landmarks)
+            else:
+                timer.count("landmarks.validator.reused", 1)
             success = certainty > params.validation_boundary
         else:
             certainty, success = (1.0 if ok else 0.0), ok

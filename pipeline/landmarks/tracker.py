@@ -44,6 +44,7 @@ from aubench.pipeline.errors import ConfigError
 from aubench.pipeline.landmarks import gaze as gaze_ops
 from aubench.pipeline.landmarks import pdm as pdm_ops
 from aubench.pipeline.landmarks import pose as pose_ops
+from aubench.pipeline.landmarks.reuse import ReuseCache
 from aubench.pipeline.models.clnf_model import read_main_model
 from aubench.pipeline.models.pdm import PDMModel, read_pdm
 from aubench.pipeline.timing import NULL_TIMER, StageTimer
@@ -92,6 +93,7 @@ class TrackerState:
     landmarks: np.ndarray | None = None
     landmark_likelihoods: np.ndarray | None = None
     parts: dict[str, PartState] = field(default_factory=dict)
+    reuse: ReuseCache | None = None  # what tracked frames may reuse ([reuse] options on), else None
 
 
 @dataclass
@@ -178,6 +180,8 @@ class LandmarkTracker:
             self.pdm = read_pdm(spec.main.pdm)
             self.part_pdms = {p.name: read_pdm(p.files.pdm) for p in spec.parts}
         self.has_eye_model = all(name in self.part_pdms for name in EYE_PARTS)
+        reuse = getattr(config, "reuse", None)
+        self.reuse_params = reuse if reuse is not None and reuse.any else None
         self._detector = detector
         self._kernels = kernels
         self.state = TrackerState()
@@ -204,6 +208,7 @@ class LandmarkTracker:
                 name: PartState(np.array([1, 0, 0, 0, 0, 0], F32), np.zeros(p.n_modes, F32), np.zeros((p.n_points, 2), F32))
                 for name, p in self.part_pdms.items()
             },
+            reuse=None if self.reuse_params is None else ReuseCache(self.reuse_params),
         )
 
     def _adopt(self, fit: Any) -> None:
@@ -284,6 +289,8 @@ class LandmarkTracker:
                 box = np.array([detection.x, detection.y, detection.w, detection.h], dtype=np.float64)
                 with timer("landmarks.detect"):
                     fit = self.clnf.detect_from_box(gray_f32, box, timer)
+                if s.reuse is not None:  # the next tracked frame starts afresh from the detection
+                    s.reuse.invalidate()
                 iterations += list(getattr(fit, "iterations", []))
                 self._adopt(fit)
                 if not initial_detection and not fit.detection_success:
@@ -305,11 +312,23 @@ class LandmarkTracker:
         ``failures_in_a_row`` -1 on success, +1 on failure. Returns the NU-RLMS updates."""
         s, p = self.state, self.params
         windows = p.window_sizes_small if s.detection_success else p.window_sizes_init
+        cache, start, extra = s.reuse, s.params_global, {}
+        if cache is not None:  # [reuse] on: only after a success may anything be reused
+            if not s.detection_success:
+                cache.invalidate()
+            cache.next_frame()
+            start = cache.predicted_start(s.params_global)
+            extra = {"reuse": cache}
         with timer("landmarks.track"):
             # tracking never reads the model likelihood (it ranks detection hypotheses only)
-            fit = self.clnf.detect_landmarks(gray_f32, s.params_global, s.params_local, windows, timer,
-                                             likelihood=False)
+            fit = self.clnf.detect_landmarks(gray_f32, start, s.params_local, windows, timer,
+                                             likelihood=False, **extra)
         self._adopt(fit)
+        if cache is not None:
+            if fit.detection_success:
+                cache.tracked(fit.params_global)
+            else:
+                cache.invalidate()
         s.failures_in_a_row = -1 if fit.detection_success else s.failures_in_a_row + 1
         return list(getattr(fit, "iterations", []))
 
