@@ -72,6 +72,20 @@ class StopAt:
         return self.inner.track_deferred(bgr, gray, timer)
 
 
+def test_two_cores_keep_the_cached_variants_output(tmp_path):
+    """realtime's reuse state lives in the tracker (its thread) and the analyser (the AU thread): same bytes."""
+    cfg = load_any("realtime")
+    stages = load_stages(cfg, MODELS, resolve_kernels(cfg))
+    outs = []
+    for pipeline in (False, True):
+        stages[0].reset()
+        stages[1].reset()
+        outs.append(extract.run(MEDIA / "default.wmv", tmp_path / str(pipeline), cfg, frames=60, progress=False,
+                                tracker=stages[0], analyser=stages[1], pipeline=pipeline))
+    assert outs[0].frames == outs[1].frames == 60
+    assert outs[0].csv.read_bytes() == outs[1].csv.read_bytes()
+
+
 @pytest.mark.parametrize("exc", [KeyboardInterrupt(), RuntimeError("stage bug")])
 def test_a_stop_writes_every_frame_tracked_before_it(tmp_path, stages, exc):
     tracker = StopAt(stages[0], 12, exc)
