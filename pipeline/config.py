@@ -297,6 +297,9 @@ class ParityThresholds:
     spread_slack_mae: float = _nonneg(0.005)
     spread_slack_success: float = _nonneg(0.005)
     spread_slack_occurrence: float = _nonneg(0.015)
+    # False for an approximate configuration (e.g. the realtime preset): its figures are judged by the
+    # thresholds above, which state its approximation, even where C++'s spread was measured
+    judge_by_spread: bool = True
 
 
 @dataclass(frozen=True)
@@ -564,6 +567,8 @@ def to_dict(config: Config) -> dict[str, Any]:
     data.pop("source", None)
     if config.reuse == ReuseParameters():  # all reuse off: the same data (and hash) as before [reuse] existed
         data.pop("reuse")
+    if config.parity.judge_by_spread:  # the default: the same data (and hash) as before the key existed
+        data["parity"].pop("judge_by_spread")
     data["variants"] = dict(config.variants)
     return data
 

@@ -569,10 +569,13 @@ def parity_section(ours_csv: str | Path, ref_csv: str | Path, thresholds: Parity
 
     With ``spread_csv`` (C++ OpenFace on another CPU, same clip) the figures are
     judged by the spread rule (:func:`checks`), and the spread's own figures are kept
-    under ``spread`` so reports can show both distances side by side.
+    under ``spread`` so reports can show both distances side by side; not for a configuration
+    whose ``[parity] judge_by_spread`` is false (an approximate one: its thresholds state how far).
     """
     figures = compare(ours_csv, ref_csv, series=series)
     spread = None
+    if not thresholds.judge_by_spread:  # an approximate configuration: judged by its own stated thresholds
+        spread_csv = None
     if spread_csv is not None:
         # the spread run's figures over the whole clip: C++'s stated spread, also for a partial run of ours
         spread = compare(spread_csv, ref_csv, series=False)

@@ -220,8 +220,9 @@ def run_whole_ab(arm_a: Arm, arm_b: Arm, clip: Path, *, pairs: int = 3, core: in
             # judged by C++'s own cross-CPU spread where it was measured (C++ here is such another CPU too)
             spread = Path(reference).parent.parent / "cpu_spread" / f"{clip.stem}.csv"
             spread = spread if spread.is_file() else None
-            for key, csv in (("a", csv_a), ("b", csv_b)):
-                section[key]["parity"] = parity.parity_section(csv, reference, cfg.parity, spread_csv=spread)
+            for key, csv, arm in (("a", csv_a, arm_a), ("b", csv_b, arm_b)):  # each arm by its own thresholds
+                section[key]["parity"] = parity.parity_section(csv, reference, (arm.config or cfg).parity,
+                                                               spread_csv=spread)
         cmp = parity.compare(csv_b, csv_a, series=False)
         section["b_vs_a"] = {"landmark_error_median_px": cmp["landmarks"]["error_median_px"],
                              "au_r_min": cmp["au"]["intensity_r_min"],

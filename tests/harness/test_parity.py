@@ -341,3 +341,26 @@ def test_spread_threshold_properties(spread, ours):
     for name in ("landmark error median (px)", "AU01 MAE", "gaze error median (deg)"):
         bound = parity.spread_threshold(name, "<=", spread, t)
         assert bound >= spread and parity._check(name, spread, bound, "<=").passed
+
+
+def test_an_approximate_config_is_judged_by_its_own_thresholds_not_the_spread():
+    """realtime states its approximation in [parity] (judge_by_spread = false): a --spread CSV does not replace
+    those thresholds, while an exact config is judged by the spread; the key leaves exact configs' hashes alone."""
+    from aubench.pipeline.config import config_hash, load_any, to_dict
+    from tests.conftest import REFERENCE
+
+    clip = "2015-10-15-15-14"
+    ref = REFERENCE / clip / f"{clip}.csv"
+    spread = REFERENCE / "cpu_spread" / f"{clip}.csv"
+    realtime, fast = load_any("realtime"), load_any("fast")
+    assert realtime.parity.judge_by_spread is False and fast.parity.judge_by_spread is True
+    approx = parity.parity_section(spread, ref, realtime.parity, series=False, spread_csv=spread)
+    exact = parity.parity_section(spread, ref, fast.parity, series=False, spread_csv=spread)
+    assert "spread" not in approx and "spread" in exact
+    bounds = {c["name"]: c["threshold"] for c in approx["checks"]}
+    assert bounds["landmark error median (px)"] == 0.5
+    assert "judge_by_spread" not in to_dict(fast)["parity"] and "judge_by_spread" in to_dict(realtime)["parity"]
+    import dataclasses
+
+    relaxed = dataclasses.replace(fast, parity=dataclasses.replace(fast.parity, judge_by_spread=False))
+    assert config_hash(relaxed) != config_hash(fast)
